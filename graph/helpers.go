@@ -1,0 +1,137 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"golang.org/x/text/language"
+
+	"github.com/fealac/smegraph/graph/loader"
+	"github.com/fealac/smegraph/internal/apperr"
+	"github.com/fealac/smegraph/internal/gid"
+	"github.com/fealac/smegraph/internal/store"
+)
+
+// loaders returns the request's loaders.
+func (r *Resolver) loaders(ctx context.Context) *loader.Loaders { return loader.For(ctx, r.Store) }
+
+// pickText returns the text of texts that best matches the BCP-47 tag lang: the same tag,
+// then the same base language (es-419 → es), then English, then the first text. It returns
+// nil when texts is empty and BAD_USER_INPUT when lang is not a well-formed tag.
+func pickText(texts []store.LocalizedText, lang *string) (*string, error) {
+	want := language.English
+	if lang != nil {
+		t, err := language.Parse(*lang)
+		if err != nil {
+			return nil, apperr.Input("lang", "%q is not a well-formed BCP-47 language tag", *lang)
+		}
+		want = t
+	}
+	if len(texts) == 0 {
+		return nil, nil
+	}
+	wantBase, _ := want.Base()
+	var sameBase, english *string
+	for i := range texts {
+		t, err := language.Parse(texts[i].Lang)
+		if err != nil {
+			continue
+		}
+		if t == want {
+			return &texts[i].Text, nil
+		}
+		if b, _ := t.Base(); b == wantBase && sameBase == nil {
+			sameBase = &texts[i].Text
+		}
+		if t == language.English && english == nil {
+			english = &texts[i].Text
+		}
+	}
+	switch {
+	case sameBase != nil:
+		return sameBase, nil
+	case english != nil:
+		return english, nil
+	}
+	return &texts[0].Text, nil
+}
+
+// requiredText is pickText for non-null fields; the seed guarantees an English text.
+func requiredText(texts []store.LocalizedText, lang *string) (string, error) {
+	s, err := pickText(texts, lang)
+	if err != nil || s == nil {
+		return "", err
+	}
+	return *s, nil
+}
+
+// day returns asOf, or today's date in UTC when asOf is nil.
+func day(asOf *string) string {
+	if asOf != nil {
+		return *asOf
+	}
+	return time.Now().UTC().Format(time.DateOnly)
+}
+
+// nodeKey decodes the ID argument arg, which must belong to type want. A malformed ID or an
+// ID of another type is BAD_USER_INPUT.
+func nodeKey(arg, id string, want gid.Type) (string, error) {
+	t, key, err := gid.Decode(id)
+	if err != nil {
+		return "", apperr.Input(arg, "%q is not a valid ID", id)
+	}
+	if t != want {
+		return "", apperr.Input(arg, "is the ID of a %s, not of a %s", t, want)
+	}
+	return key, nil
+}
+
+// orNull turns a not-found error into a null result, as lookups answer.
+func orNull[T any](v *T, err error) (*T, error) {
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return v, err
+}
+
+// activeMembers returns the memberships of ms with status MEMBER in force on date.
+func activeMembers(ms []*store.Membership, date string) []*store.Membership {
+	var out []*store.Membership
+	for _, m := range ms {
+		if m.Status == store.StatusMember && m.ActiveOn(date) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// inForce returns the memberships of ms, of any status, in force on date.
+func inForce(ms []*store.Membership, date string) []*store.Membership {
+	out := []*store.Membership{}
+	for _, m := range ms {
+		if m.ActiveOn(date) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// pluck returns f of each element of xs.
+func pluck[T any](xs []*T, f func(*T) string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}
+
+// notImplemented returns NOT_IMPLEMENTED for the first of the named arguments that is set.
+func notImplemented(args map[string]bool) error {
+	for _, name := range []string{"filter", "orderBy"} {
+		if args[name] {
+			return apperr.NotImplemented(name)
+		}
+	}
+	return nil
+}

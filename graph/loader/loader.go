@@ -1,0 +1,139 @@
+// Package loader holds the per-request dataloaders of the graph. Each loader collects the
+// keys that resolvers ask for during a short wait, fetches them with one store call (one
+// MongoDB command), and answers every caller in key order. A GraphQL request therefore costs
+// a number of commands bounded by the number of list levels in the query, not by the number
+// of rows.
+package loader
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"github.com/fealac/smegraph/internal/store"
+)
+
+// Wait is how long a loader collects keys before it fetches them. gqlgen starts the
+// resolvers of one list level together, so a few milliseconds gather them all; each nested
+// level adds at most this much latency.
+const Wait = 2 * time.Millisecond
+
+// Loaders are the dataloaders of one request. Single-document loaders answer
+// store.ErrNotFound for a missing key; list loaders answer an empty list.
+type Loaders struct {
+	Country  *dataloadgen.Loader[string, *store.Country]  // by alpha-2 code
+	Agency   *dataloadgen.Loader[string, *store.Agency]   // by key
+	Grouping *dataloadgen.Loader[string, *store.Grouping] // by slug
+	Meeting  *dataloadgen.Loader[string, *store.Meeting]  // by key
+	Decision *dataloadgen.Loader[string, *store.Decision] // by key
+
+	AgenciesByCountry     *dataloadgen.Loader[string, []*store.Agency]     // by alpha-2 code
+	MembershipsByCountry  *dataloadgen.Loader[string, []*store.Membership] // by alpha-2 code
+	MembershipsByGrouping *dataloadgen.Loader[string, []*store.Membership] // by slug
+	GroupingsByParent     *dataloadgen.Loader[string, []*store.Grouping]   // by parent slug
+	MeetingsByHost        *dataloadgen.Loader[string, []*store.Meeting]    // by alpha-2 code
+	DecisionsByMeeting    *dataloadgen.Loader[string, []*store.Decision]   // by meeting key
+	DecisionsByGrouping   *dataloadgen.Loader[string, []*store.Decision]   // by slug
+}
+
+// New returns a fresh set of loaders over s. Loaders cache what they fetched, so a set must
+// serve one request only.
+func New(s *store.Store) *Loaders {
+	return &Loaders{
+		Country:  one(s.CountriesByCodes, func(c *store.Country) string { return c.Code }),
+		Agency:   one(s.AgenciesByKeys, func(a *store.Agency) string { return a.Key }),
+		Grouping: one(s.GroupingsBySlugs, func(g *store.Grouping) string { return g.Slug }),
+		Meeting:  one(s.MeetingsByKeys, func(m *store.Meeting) string { return m.Key }),
+		Decision: one(s.DecisionsByKeys, func(d *store.Decision) string { return d.Key }),
+
+		AgenciesByCountry:     many(s.AgenciesByCountries, func(a *store.Agency) []string { return []string{a.Country} }),
+		MembershipsByCountry:  many(s.MembershipsByCountries, func(m *store.Membership) []string { return []string{m.Country} }),
+		MembershipsByGrouping: many(s.MembershipsByGroupings, func(m *store.Membership) []string { return []string{m.Grouping} }),
+		GroupingsByParent: many(s.GroupingsByParents, func(g *store.Grouping) []string {
+			if g.Parent == nil {
+				return nil
+			}
+			return []string{*g.Parent}
+		}),
+		MeetingsByHost:      many(s.MeetingsByHosts, func(m *store.Meeting) []string { return []string{m.Host} }),
+		DecisionsByMeeting:  many(s.DecisionsByMeetings, func(d *store.Decision) []string { return []string{d.Meeting} }),
+		DecisionsByGrouping: many(s.DecisionsByGroupings, func(d *store.Decision) []string { return d.Groupings }),
+	}
+}
+
+// one returns a loader of single documents: fetch gets the documents of a batch of keys in
+// any order ($in does not keep order), and the loader re-keys them with keyOf.
+func one[T any](fetch func(context.Context, []string) ([]*T, error), keyOf func(*T) string) *dataloadgen.Loader[string, *T] {
+	return dataloadgen.NewLoader(func(ctx context.Context, keys []string) ([]*T, []error) {
+		docs, err := fetch(ctx, keys)
+		out := make([]*T, len(keys))
+		errs := make([]error, len(keys))
+		if err != nil {
+			for i := range errs {
+				errs[i] = err
+			}
+			return out, errs
+		}
+		byKey := make(map[string]*T, len(docs))
+		for _, d := range docs {
+			byKey[keyOf(d)] = d
+		}
+		for i, k := range keys {
+			if d, ok := byKey[k]; ok {
+				out[i] = d
+			} else {
+				errs[i] = store.ErrNotFound
+			}
+		}
+		return out, errs
+	}, dataloadgen.WithWait(Wait))
+}
+
+// many returns a loader of document lists: fetch gets the documents of a batch of keys, and
+// the loader groups them under each key that groupsOf names, keeping fetch's order.
+func many[T any](fetch func(context.Context, []string) ([]*T, error), groupsOf func(*T) []string) *dataloadgen.Loader[string, []*T] {
+	return dataloadgen.NewLoader(func(ctx context.Context, keys []string) ([][]*T, []error) {
+		docs, err := fetch(ctx, keys)
+		out := make([][]*T, len(keys))
+		errs := make([]error, len(keys))
+		if err != nil {
+			for i := range errs {
+				errs[i] = err
+			}
+			return out, errs
+		}
+		byKey := make(map[string][]*T, len(keys))
+		for _, d := range docs {
+			for _, k := range groupsOf(d) {
+				byKey[k] = append(byKey[k], d)
+			}
+		}
+		for i, k := range keys {
+			out[i] = byKey[k]
+			if out[i] == nil {
+				out[i] = []*T{}
+			}
+		}
+		return out, errs
+	}, dataloadgen.WithWait(Wait))
+}
+
+type ctxKey struct{}
+
+// Middleware gives every HTTP request its own set of loaders over s.
+func Middleware(s *store.Store, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, New(s))))
+	})
+}
+
+// For returns the request's loaders, or a fresh set over s when ctx has none (scripts and
+// tests that call resolvers without the HTTP middleware).
+func For(ctx context.Context, s *store.Store) *Loaders {
+	if l, ok := ctx.Value(ctxKey{}).(*Loaders); ok {
+		return l
+	}
+	return New(s)
+}

@@ -1,0 +1,48 @@
+package model
+
+import (
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/fealac/smegraph/internal/apperr"
+)
+
+// MarshalDate writes a stored date ("YYYY-MM-DD") as the Date scalar.
+func MarshalDate(d string) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(d)) })
+}
+
+// UnmarshalDate reads the Date scalar: a string "YYYY-MM-DD" naming a real calendar day.
+func UnmarshalDate(v any) (string, error) {
+	s, ok := v.(string)
+	if !ok {
+		return "", apperr.Input("", "a Date is a string \"YYYY-MM-DD\"")
+	}
+	if _, err := time.Parse(time.DateOnly, s); err != nil {
+		return "", apperr.Input("", "%q is not a Date \"YYYY-MM-DD\"", s)
+	}
+	return s, nil
+}
+
+// MarshalDateTime writes t as the DateTime scalar: RFC 3339 in UTC.
+func MarshalDateTime(t time.Time) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		_, _ = io.WriteString(w, strconv.Quote(t.UTC().Format(time.RFC3339Nano)))
+	})
+}
+
+// UnmarshalDateTime reads the DateTime scalar: an RFC 3339 string.
+func UnmarshalDateTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, apperr.Input("", "a DateTime is an RFC 3339 string")
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, apperr.Input("", "%q is not an RFC 3339 DateTime", s)
+	}
+	return t.UTC(), nil
+}

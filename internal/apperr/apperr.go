@@ -1,0 +1,52 @@
+// Package apperr defines the errors that smegraph shows to clients as they are.
+//
+// Anything that is not an *Error is an internal fault: the GraphQL error presenter logs it
+// and shows the client a generic message, so driver text, Go type names and stack traces
+// never leave the process.
+package apperr
+
+import "fmt"
+
+// Code is a stable machine-readable error code, sent as the GraphQL error's
+// extensions.code.
+type Code string
+
+// The codes smegraph sends. Clients may switch on them; they never change meaning.
+const (
+	BadUserInput Code = "BAD_USER_INPUT"
+	NotFound     Code = "NOT_FOUND"
+	Internal     Code = "INTERNAL_SERVER_ERROR"
+	// Unavailable means the database could not be reached or did not answer in time; the
+	// request may succeed when retried.
+	Unavailable Code = "DATABASE_UNAVAILABLE"
+)
+
+// Error is a client-facing error: its message is safe to show as it is.
+type Error struct {
+	Code Code
+	// Argument names the GraphQL argument at fault, e.g. "first" or "filter.name", or is
+	// empty when the error concerns no argument.
+	Argument string
+	Message  string
+}
+
+func (e *Error) Error() string {
+	if e.Argument == "" {
+		return e.Message
+	}
+	return e.Argument + ": " + e.Message
+}
+
+// Input returns a BAD_USER_INPUT error for the named argument.
+func Input(argument, format string, args ...any) *Error {
+	return &Error{Code: BadUserInput, Argument: argument, Message: fmt.Sprintf(format, args...)}
+}
+
+// NotImplemented returns the error for a contract feature that this version does not serve
+// yet; argument names it.
+func NotImplemented(argument string) *Error {
+	return &Error{Code: CodeNotImplemented, Argument: argument, Message: "not implemented yet"}
+}
+
+// CodeNotImplemented marks a contract name that exists in the schema but is not served yet.
+const CodeNotImplemented Code = "NOT_IMPLEMENTED"

@@ -1,0 +1,100 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/fealac/smegraph/internal/apperr"
+)
+
+// Messages shown for faults whose cause stays in the log.
+const (
+	internalMessage    = "internal error"
+	unavailableMessage = "the database is unavailable; try again later"
+)
+
+// presenter turns resolver errors into GraphQL errors with a stable extensions.code:
+// client-facing errors (apperr) keep their message and name their argument, failures to
+// coerce an argument are BAD_USER_INPUT, gqlgen's own parse and validation errors pass
+// unchanged, and anything else is logged and shown as a generic message, so driver text, Go
+// type names and stack traces never reach a client.
+func presenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+
+		var ae *apperr.Error
+		if errors.As(err, &ae) {
+			if ae.Argument == "" {
+				ae = &apperr.Error{Code: ae.Code, Argument: argumentOf(ctx, gqlErr.Path), Message: ae.Message}
+			}
+			return withCode(gqlErr, ae.Error(), ae.Code, ae.Argument)
+		}
+		if gqlErr.Err == nil {
+			return gqlErr // gqlgen's own error (parse, validation): its message is safe
+		}
+		if arg := argumentOf(ctx, gqlErr.Path); arg != "" {
+			return withCode(gqlErr, arg+": invalid value", apperr.BadUserInput, arg)
+		}
+
+		code, msg := apperr.Internal, internalMessage
+		if isDatabaseFault(err) {
+			code, msg = apperr.Unavailable, unavailableMessage
+		}
+		logger.ErrorContext(ctx, "resolver failed", "path", gqlErr.Path.String(), "code", string(code), "err", err)
+		return withCode(gqlErr, msg, code, "")
+	}
+}
+
+// withCode returns a copy of e with message msg and extensions.code code (and
+// extensions.argument when arg is set), dropping the wrapped cause.
+func withCode(e *gqlerror.Error, msg string, code apperr.Code, arg string) *gqlerror.Error {
+	ext := map[string]any{"code": string(code)}
+	if arg != "" {
+		ext["argument"] = arg
+	}
+	return &gqlerror.Error{Message: msg, Path: e.Path, Locations: e.Locations, Extensions: ext}
+}
+
+// argumentOf returns the name of the argument that path points at, when path is one step
+// below the current field and that step names one of the field's arguments (gqlgen adds the
+// argument name to the path when coercing it); otherwise "".
+func argumentOf(ctx context.Context, path ast.Path) string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil || len(path) == 0 {
+		return ""
+	}
+	name, ok := path[len(path)-1].(ast.PathName)
+	if !ok || len(path) != len(fc.Path())+1 {
+		return ""
+	}
+	for _, a := range fc.Field.Arguments {
+		if a.Name == string(name) {
+			return a.Name
+		}
+	}
+	return ""
+}
+
+// isDatabaseFault reports whether err comes from the database being unreachable, slow or
+// refusing the command, rather than from a bug.
+func isDatabaseFault(err error) bool {
+	var se mongo.ServerError
+	return mongo.IsNetworkError(err) || mongo.IsTimeout(err) || errors.As(err, &se) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mongo.ErrClientDisconnected)
+}
+
+// recoverer turns a resolver panic into an internal error for the client and a log entry with
+// the stack; the server keeps serving.
+func recoverer(logger *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		logger.ErrorContext(ctx, "resolver panicked", "panic", p, "stack", string(debug.Stack()))
+		return &apperr.Error{Code: apperr.Internal, Message: internalMessage}
+	}
+}

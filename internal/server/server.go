@@ -1,0 +1,72 @@
+// Package server assembles smegraph's HTTP handler: the GraphQL endpoint with its loaders,
+// error presenter and request log, the GraphQL IDE, and the health endpoints.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/fealac/smegraph/graph"
+	"github.com/fealac/smegraph/graph/loader"
+	"github.com/fealac/smegraph/internal/store"
+)
+
+// Paths served by the handler.
+const (
+	GraphQLPath = "/graphql"
+	IDEPath     = "/"
+	HealthPath  = "/healthz"
+	ReadyPath   = "/readyz"
+)
+
+// readyTimeout bounds the database ping of /readyz.
+const readyTimeout = 2 * time.Second
+
+// New returns the HTTP handler of smegraph over s, logging to logger.
+func New(s *store.Store, logger *slog.Logger) http.Handler {
+	return newHandler(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}}), s, logger)
+}
+
+// newHandler is New with the executable schema given, so that tests can wrap resolvers.
+func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Logger) http.Handler {
+	gql := handler.New(schema)
+	gql.AddTransport(transport.Options{})
+	gql.AddTransport(transport.GET{})
+	gql.AddTransport(transport.POST{})
+	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	gql.Use(extension.Introspection{})
+	gql.SetErrorPresenter(presenter(logger))
+	gql.SetRecoverFunc(recoverer(logger))
+	gql.AroundOperations(recordOperation)
+
+	mux := http.NewServeMux()
+	mux.Handle(GraphQLPath, loader.Middleware(s, gql))
+	mux.Handle("GET "+IDEPath+"{$}", playground.Handler("smegraph", GraphQLPath))
+	mux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET "+ReadyPath, func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := s.Ping(ctx); err != nil {
+			logger.WarnContext(ctx, "not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("database unreachable\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	return logRequests(logger, mux)
+}

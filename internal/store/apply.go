@@ -1,0 +1,156 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Revision is the change record every stored document carries.
+type Revision struct {
+	// Version starts at 1 and grows by one with every change.
+	Version int `bson:"version"`
+	// UpdatedAt is when the document last changed, in UTC, millisecond precision.
+	UpdatedAt time.Time `bson:"updatedAt"`
+}
+
+func (r *Revision) rev() *Revision { return r }
+
+func (c *Country) key() string    { return c.Code }
+func (a *Agency) key() string     { return a.Key }
+func (g *Grouping) key() string   { return g.Slug }
+func (m *Membership) key() string { return m.Key }
+func (m *Meeting) key() string    { return m.Key }
+func (d *Decision) key() string   { return d.Key }
+
+// document is a stored document with a key and a revision.
+type document interface {
+	key() string
+	rev() *Revision
+}
+
+// Dataset is a whole set of reference documents, as the seed package builds them.
+type Dataset struct {
+	Countries   []*Country
+	Groupings   []*Grouping
+	Meetings    []*Meeting
+	Agencies    []*Agency
+	Memberships []*Membership
+	Decisions   []*Decision
+}
+
+// ApplyResult counts what Apply did to one collection.
+type ApplyResult struct {
+	Collection                   string
+	Inserted, Updated, Unchanged int
+}
+
+// Apply writes ds so that every document in it is stored as given: missing documents are
+// inserted with version 1, documents that differ are replaced with their version increased,
+// and equal documents are left alone (a second Apply of the same dataset writes nothing).
+// Documents that are stored but not in ds are kept. Revision fields of ds are ignored; now is
+// the UpdatedAt of what changes.
+//
+// Collections are written in dependency order (countries and groupings before what refers to
+// them). FerretDB has no transactions, so a failure part-way leaves some documents new and
+// some old, each of them whole; running Apply again completes the job.
+func (s *Store) Apply(ctx context.Context, ds *Dataset, now time.Time) ([]ApplyResult, error) {
+	now = now.UTC().Truncate(time.Millisecond)
+	var results []ApplyResult
+	steps := []func() (ApplyResult, error){
+		func() (ApplyResult, error) { return apply(ctx, s.db.Collection(countriesColl), ds.Countries, now) },
+		func() (ApplyResult, error) { return apply(ctx, s.db.Collection(groupingsColl), ds.Groupings, now) },
+		func() (ApplyResult, error) { return apply(ctx, s.db.Collection(meetingsColl), ds.Meetings, now) },
+		func() (ApplyResult, error) { return apply(ctx, s.db.Collection(agenciesColl), ds.Agencies, now) },
+		func() (ApplyResult, error) { return apply(ctx, s.db.Collection(membershipsColl), ds.Memberships, now) },
+		func() (ApplyResult, error) { return apply(ctx, s.db.Collection(decisionsColl), ds.Decisions, now) },
+	}
+	for _, step := range steps {
+		r, err := step()
+		if err != nil {
+			return results, err
+		}
+		results = append(results, r)
+	}
+	return results, nil
+}
+
+// IsEmpty reports whether the database holds no countries, i.e. was never seeded.
+func (s *Store) IsEmpty(ctx context.Context) (bool, error) {
+	n, err := s.db.Collection(countriesColl).CountDocuments(ctx, bson.D{}, options.Count().SetLimit(1))
+	if err != nil {
+		return false, fmt.Errorf("count countries: %w", err)
+	}
+	return n == 0, nil
+}
+
+// apply writes docs to coll as Apply describes, in one read and at most one bulk write.
+func apply[T any, PT interface {
+	*T
+	document
+}](ctx context.Context, coll *mongo.Collection, docs []PT, now time.Time) (ApplyResult, error) {
+	res := ApplyResult{Collection: coll.Name()}
+	keys := make([]string, len(docs))
+	for i, d := range docs {
+		keys[i] = d.key()
+	}
+	stored, err := findAll[T](ctx, coll, in("_id", keys), nil)
+	if err != nil {
+		return res, err
+	}
+	byKey := make(map[string]PT, len(stored))
+	for _, d := range stored {
+		byKey[PT(d).key()] = d
+	}
+
+	var writes []mongo.WriteModel
+	for _, d := range docs {
+		old, ok := byKey[d.key()]
+		if !ok {
+			*d.rev() = Revision{Version: 1, UpdatedAt: now}
+			writes = append(writes, mongo.NewInsertOneModel().SetDocument(d))
+			res.Inserted++
+			continue
+		}
+		*d.rev() = *old.rev()
+		same, err := sameBSON(d, old)
+		if err != nil {
+			return res, err
+		}
+		if same {
+			res.Unchanged++
+			continue
+		}
+		*d.rev() = Revision{Version: old.rev().Version + 1, UpdatedAt: now}
+		// The version in the filter makes a concurrent change win instead of being lost.
+		writes = append(writes, mongo.NewReplaceOneModel().
+			SetFilter(bson.D{{Key: "_id", Value: d.key()}, {Key: "version", Value: old.rev().Version}}).
+			SetReplacement(d))
+		res.Updated++
+	}
+	if len(writes) == 0 {
+		return res, nil
+	}
+	if _, err := coll.BulkWrite(ctx, writes, options.BulkWrite().SetOrdered(false)); err != nil {
+		return res, fmt.Errorf("write %s: %w", coll.Name(), err)
+	}
+	return res, nil
+}
+
+// sameBSON reports whether a and b marshal to the same BSON bytes.
+func sameBSON(a, b any) (bool, error) {
+	ab, err := bson.Marshal(a)
+	if err != nil {
+		return false, fmt.Errorf("marshal: %w", err)
+	}
+	bb, err := bson.Marshal(b)
+	if err != nil {
+		return false, fmt.Errorf("marshal: %w", err)
+	}
+	return bytes.Equal(ab, bb), nil
+}

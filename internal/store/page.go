@@ -1,0 +1,239 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"slices"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/fealac/smegraph/internal/apperr"
+)
+
+// Page sizes of the root connections.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+// PageArgs are the Relay pagination arguments of a connection, validated by NewPageArgs.
+type PageArgs struct {
+	limit    int
+	backward bool   // last/before: the page ends at before (or the end of the set)
+	after    []any  // decoded sort-key values of the after cursor, nil when absent
+	before   []any  // decoded sort-key values of the before cursor, nil when absent
+	rawAfter string // kept to check that the cursor belongs to the connection's order
+	rawBef   string
+}
+
+// NewPageArgs validates first/after/last/before. first and last are 0..100 (default 20 when
+// both are absent) and may not both be given; a cursor must decode. Errors are
+// BAD_USER_INPUT naming the argument.
+func NewPageArgs(first *int, after *string, last *int, before *string) (PageArgs, error) {
+	var p PageArgs
+	for _, a := range []struct {
+		name string
+		v    *int
+	}{{"first", first}, {"last", last}} {
+		if a.v != nil && (*a.v < 0 || *a.v > MaxPageSize) {
+			return p, apperr.Input(a.name, "must be between 0 and %d, got %d", MaxPageSize, *a.v)
+		}
+	}
+	switch {
+	case first != nil && last != nil:
+		return p, apperr.Input("last", "cannot be combined with first; pass one of them")
+	case last != nil:
+		p.limit, p.backward = *last, true
+	case first != nil:
+		p.limit = *first
+	case before != nil && after == nil:
+		p.limit, p.backward = DefaultPageSize, true
+	default:
+		p.limit = DefaultPageSize
+	}
+	if after != nil {
+		p.rawAfter = *after
+	}
+	if before != nil {
+		p.rawBef = *before
+	}
+	return p, nil
+}
+
+// Page is one page of a connection: the nodes, one cursor per node, and whether more nodes
+// lie beyond either end.
+type Page[T any] struct {
+	Items       []*T
+	Cursors     []string
+	HasNext     bool
+	HasPrevious bool
+	count       func(context.Context) (int, error)
+}
+
+// TotalCount counts every document of the connection's set, ignoring the page arguments.
+// It runs one count command, only when called.
+func (p *Page[T]) TotalCount(ctx context.Context) (int, error) { return p.count(ctx) }
+
+// sortKey is one key of a connection's order.
+type sortKey struct {
+	field string
+	desc  bool
+}
+
+// order is a total order over a collection's documents: its keys end with _id. name is
+// written into cursors so that a cursor from another order is refused.
+type order struct {
+	name string
+	keys []sortKey
+}
+
+// cursorDoc is what a cursor encodes: the order's name and the sort-key values of a node.
+// It is BSON, so values keep their types (string, int32, ...) through the round trip.
+type cursorDoc struct {
+	Order  string `bson:"o"`
+	Values []any  `bson:"v"`
+}
+
+// encodeCursor returns the opaque cursor of a node with the given sort-key values.
+func encodeCursor(o order, values []any) string {
+	b, err := bson.Marshal(cursorDoc{Order: o.name, Values: values})
+	if err != nil {
+		// The values come from decoded documents, so they always marshal.
+		panic(fmt.Sprintf("encode cursor: %v", err))
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor checks that raw is a cursor of order o and returns its values.
+func decodeCursor(arg, raw string, o order) ([]any, error) {
+	b, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil {
+		return nil, apperr.Input(arg, "not a valid cursor")
+	}
+	var c cursorDoc
+	if err := bson.Unmarshal(b, &c); err != nil {
+		return nil, apperr.Input(arg, "not a valid cursor")
+	}
+	if c.Order != o.name || len(c.Values) != len(o.keys) {
+		return nil, apperr.Input(arg, "cursor belongs to another ordering or connection")
+	}
+	for _, v := range c.Values {
+		switch v.(type) {
+		case string, int32, int64:
+		default:
+			return nil, apperr.Input(arg, "not a valid cursor")
+		}
+	}
+	return c.Values, nil
+}
+
+// beyond returns the filter for the documents strictly after (or, when reverse, strictly
+// before) the sort-key values v in order o: a disjunction of range conditions on the keys,
+// so an index on the keys serves it and no skip is ever needed.
+func beyond(o order, v []any, reverse bool) bson.D {
+	var or bson.A
+	for i, k := range o.keys {
+		cond := bson.D{}
+		for j := 0; j < i; j++ {
+			cond = append(cond, bson.E{Key: o.keys[j].field, Value: v[j]})
+		}
+		op := "$gt"
+		if k.desc != reverse {
+			op = "$lt"
+		}
+		cond = append(cond, bson.E{Key: k.field, Value: bson.D{{Key: op, Value: v[i]}}})
+		or = append(or, cond)
+	}
+	return bson.D{{Key: "$or", Value: or}}
+}
+
+// sortDoc returns the driver's sort document for o, reversed when reverse.
+func sortDoc(o order, reverse bool) bson.D {
+	d := bson.D{}
+	for _, k := range o.keys {
+		dir := 1
+		if k.desc != reverse {
+			dir = -1
+		}
+		d = append(d, bson.E{Key: k.field, Value: dir})
+	}
+	return d
+}
+
+// paginate runs one keyset page query on coll: the connection's filter, range conditions for
+// after/before on o's keys, o's sort (reversed for last/before) and a limit one past the page
+// size to learn whether more nodes follow. keyOf returns a document's values of o's keys.
+func paginate[T any](ctx context.Context, coll *mongo.Collection, filter bson.D, o order, p PageArgs, keyOf func(*T) []any) (*Page[T], error) {
+	if filter == nil {
+		filter = bson.D{}
+	}
+	var err error
+	if p.rawAfter != "" {
+		if p.after, err = decodeCursor("after", p.rawAfter, o); err != nil {
+			return nil, err
+		}
+	}
+	if p.rawBef != "" {
+		if p.before, err = decodeCursor("before", p.rawBef, o); err != nil {
+			return nil, err
+		}
+	}
+
+	and := bson.A{}
+	if len(filter) > 0 {
+		and = append(and, filter)
+	}
+	if p.after != nil {
+		and = append(and, beyond(o, p.after, false))
+	}
+	if p.before != nil {
+		and = append(and, beyond(o, p.before, true))
+	}
+	query := bson.D{}
+	if len(and) > 0 {
+		query = bson.D{{Key: "$and", Value: and}}
+	}
+
+	page := &Page[T]{
+		Items:   []*T{},
+		Cursors: []string{},
+		count: func(ctx context.Context) (int, error) {
+			n, err := coll.CountDocuments(ctx, filter)
+			if err != nil {
+				return 0, fmt.Errorf("count %s: %w", coll.Name(), err)
+			}
+			return int(n), nil
+		},
+	}
+	if p.limit == 0 {
+		return page, nil
+	}
+
+	opts := options.Find().SetSort(sortDoc(o, p.backward)).SetLimit(int64(p.limit) + 1).SetBatchSize(int32(p.limit) + 1)
+	cur, err := coll.Find(ctx, query, opts)
+	if err != nil {
+		return nil, fmt.Errorf("page %s: %w", coll.Name(), err)
+	}
+	items := []*T{}
+	if err := cur.All(ctx, &items); err != nil {
+		return nil, fmt.Errorf("read page of %s: %w", coll.Name(), err)
+	}
+	more := len(items) > p.limit
+	if more {
+		items = items[:p.limit]
+	}
+	if p.backward {
+		slices.Reverse(items)
+		page.HasPrevious, page.HasNext = more, p.before != nil
+	} else {
+		page.HasNext, page.HasPrevious = more, p.after != nil
+	}
+	page.Items = items
+	for _, it := range items {
+		page.Cursors = append(page.Cursors, encodeCursor(o, keyOf(it)))
+	}
+	return page, nil
+}

@@ -1,0 +1,146 @@
+// Package store holds all MongoDB access of smegraph: one file per collection, documents with
+// explicit bson names, the indexes each query needs, and keyset pagination.
+//
+// Every method takes ctx first and returns ErrNotFound (checked with errors.Is) when a single
+// document is missing; other errors wrap the driver's error with what the store was doing.
+// Queries use only what both MongoDB and FerretDB (SQLite and PostgreSQL backends) answer the
+// same way: no transactions, no $lookup, no $facet, no multi-accumulator $group.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// ErrNotFound is returned when a document looked up by its key does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Collection names.
+const (
+	countriesColl   = "countries"
+	agenciesColl    = "agencies"
+	groupingsColl   = "groupings"
+	membershipsColl = "memberships"
+	meetingsColl    = "meetings"
+	decisionsColl   = "decisions"
+)
+
+// Store reads and writes smegraph's collections in one MongoDB database.
+type Store struct {
+	db *mongo.Database
+}
+
+// New returns a Store over the database named dbName of client. The client is the process's
+// only one (it is the connection pool); the caller disconnects it.
+func New(client *mongo.Client, dbName string) *Store {
+	return &Store{db: client.Database(dbName)}
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.RunCommand(ctx, bson.D{{Key: "ping", Value: 1}}).Err(); err != nil {
+		return fmt.Errorf("ping: %w", err)
+	}
+	return nil
+}
+
+// Drop removes the whole database. Tests use it; the server never calls it.
+func (s *Store) Drop(ctx context.Context) error {
+	if err := s.db.Drop(ctx); err != nil {
+		return fmt.Errorf("drop database: %w", err)
+	}
+	return nil
+}
+
+// EnsureIndexes creates the indexes that the store's queries use. It is idempotent: an index
+// that already exists with the same keys and options is left as it is.
+func (s *Store) EnsureIndexes(ctx context.Context) error {
+	asc := func(keys ...string) mongo.IndexModel {
+		d := bson.D{}
+		for _, k := range keys {
+			d = append(d, bson.E{Key: k, Value: 1})
+		}
+		return mongo.IndexModel{Keys: d}
+	}
+	unique := func(key string) mongo.IndexModel {
+		return mongo.IndexModel{Keys: bson.D{{Key: key, Value: 1}}, Options: options.Index().SetUnique(true)}
+	}
+	indexes := map[string][]mongo.IndexModel{
+		// Lookups by any ISO form; listing by region.
+		countriesColl: {unique("alpha3"), unique("numeric"), asc("region", "_id")},
+		// Agencies of a country (loader), in key order.
+		agenciesColl: {asc("country", "_id")},
+		// Children of a grouping.
+		groupingsColl: {asc("parent", "position", "_id"), asc("position", "_id")},
+		// Members of a grouping and groupings of a country (loaders).
+		membershipsColl: {asc("grouping", "country"), asc("country", "grouping")},
+		// Meetings hosted by a country; meeting lookup and order by number.
+		meetingsColl: {unique("number"), asc("host", "number")},
+		// Decisions of a meeting, of a grouping, naming a country; default order.
+		decisionsColl: {asc("meeting", "seq"), asc("groupings", "seq"), asc("countries", "seq"), unique("seq")},
+	}
+	for coll, models := range indexes {
+		// One index per command: FerretDB v1.24 drops the connection when a createIndexes
+		// command names two or more indexes that all exist already (as on every restart).
+		for _, m := range models {
+			if _, err := s.db.Collection(coll).Indexes().CreateOne(ctx, m); err != nil {
+				return fmt.Errorf("create index on %s: %w", coll, err)
+			}
+		}
+	}
+	return nil
+}
+
+// findAll runs a find and decodes every document. The batch size is the server's maximum,
+// so that a result of any size costs one command, not one find plus getMores.
+func findAll[T any](ctx context.Context, coll *mongo.Collection, filter any, sort bson.D) ([]*T, error) {
+	opts := options.Find().SetBatchSize(1 << 30)
+	if sort != nil {
+		opts.SetSort(sort)
+	}
+	cur, err := coll.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, fmt.Errorf("find in %s: %w", coll.Name(), err)
+	}
+	out := []*T{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read %s: %w", coll.Name(), err)
+	}
+	return out, nil
+}
+
+// findOne returns the document matching filter, or ErrNotFound.
+func findOne[T any](ctx context.Context, coll *mongo.Collection, filter any) (*T, error) {
+	var doc T
+	err := coll.FindOne(ctx, filter).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find one in %s: %w", coll.Name(), err)
+	}
+	return &doc, nil
+}
+
+// in returns the filter {field: {$in: keys}}.
+func in(field string, keys []string) bson.D {
+	return bson.D{{Key: field, Value: bson.D{{Key: "$in", Value: keys}}}}
+}
+
+// Source is where a fact comes from: a web page (URL set) or a named document such as the
+// FEALAC SME center brief (URL nil).
+type Source struct {
+	Title string  `bson:"title"`
+	URL   *string `bson:"url"`
+}
+
+// LocalizedText is a text in one language. Lang is a BCP-47 tag ("en", "es", "pt", "mi").
+type LocalizedText struct {
+	Lang string `bson:"lang"`
+	Text string `bson:"text"`
+}

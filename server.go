@@ -1,0 +1,250 @@
+// Command smegraph serves the FEALAC SME graph over GraphQL.
+//
+//	smegraph [flags]        run the server (the default command)
+//	smegraph seed [flags]   re-apply the shipped reference data (idempotent)
+//
+// With MONGODB_URI unset it starts an embedded FerretDB (SQLite files under the data
+// directory) on loopback and logs its mongodb:// URI; otherwise it uses that MongoDB server.
+// Run `smegraph --help` for the configuration.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/fealac/smegraph/internal/embedded"
+	"github.com/fealac/smegraph/internal/seed"
+	"github.com/fealac/smegraph/internal/server"
+	"github.com/fealac/smegraph/internal/store"
+)
+
+// Timeouts of the process.
+const (
+	// operationTimeout is the driver's default timeout for every database operation.
+	operationTimeout = 10 * time.Second
+	// startTimeout bounds connecting, indexing and the first seed.
+	startTimeout = 60 * time.Second
+	// shutdownTimeout bounds draining in-flight requests on SIGINT/SIGTERM.
+	shutdownTimeout = 15 * time.Second
+)
+
+// config is the process configuration. Flags win over the environment.
+type config struct {
+	addr       string // --addr, SMEGRAPH_ADDR, then PORT, default ":8080"
+	dataDir    string // --data-dir, SMEGRAPH_DATA_DIR, default "./data"
+	mongoURI   string // MONGODB_URI (environment only: it may hold credentials)
+	database   string // --mongodb-database, MONGODB_DATABASE, default "smegraph"
+	embedAddr  string // --embedded-addr, SMEGRAPH_EMBEDDED_ADDR, default "127.0.0.1:0"
+	subcommand string
+}
+
+const usage = `smegraph serves the FEALAC SME graph over GraphQL.
+
+Usage:
+  smegraph [flags]         run the server (GraphQL at /graphql, IDE at /)
+  smegraph seed [flags]    re-apply the shipped reference data (idempotent)
+
+Flags (each has an environment variable; a flag wins over it):
+  --addr ADDR              listen address (SMEGRAPH_ADDR; else :$PORT when PORT is set; default :8080)
+  --data-dir DIR           directory of the embedded database's files (SMEGRAPH_DATA_DIR; default ./data)
+  --mongodb-database NAME  database name (MONGODB_DATABASE; default smegraph)
+  --embedded-addr ADDR     loopback address of the embedded database (SMEGRAPH_EMBEDDED_ADDR; default 127.0.0.1:0, a free port)
+
+Environment only:
+  MONGODB_URI              a MongoDB server or replica set to use instead of the embedded database,
+                           e.g. mongodb://db1,db2,db3/?replicaSet=rs0 (credentials belong here, not in flags)
+`
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(os.Args[1:], os.Stdout, logger); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		logger.Error("smegraph failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+// parseConfig reads args and the environment.
+func parseConfig(args []string, stdout io.Writer) (config, error) {
+	c := config{subcommand: "serve"}
+	if len(args) > 0 && args[0] == "seed" {
+		c.subcommand, args = "seed", args[1:]
+	}
+	env := func(name, def string) string {
+		if v := os.Getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	defAddr := ":8080"
+	if p := os.Getenv("PORT"); p != "" {
+		defAddr = ":" + p
+	}
+	fs := flag.NewFlagSet("smegraph", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() { _, _ = io.WriteString(stdout, usage) }
+	fs.StringVar(&c.addr, "addr", env("SMEGRAPH_ADDR", defAddr), "")
+	fs.StringVar(&c.dataDir, "data-dir", env("SMEGRAPH_DATA_DIR", "./data"), "")
+	fs.StringVar(&c.database, "mongodb-database", env("MONGODB_DATABASE", "smegraph"), "")
+	fs.StringVar(&c.embedAddr, "embedded-addr", env("SMEGRAPH_EMBEDDED_ADDR", "127.0.0.1:0"), "")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	c.mongoURI = os.Getenv("MONGODB_URI")
+	return c, nil
+}
+
+func run(args []string, stdout io.Writer, logger *slog.Logger) error {
+	cfg, err := parseConfig(args, stdout)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	db, closeDB, err := openDatabase(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+
+	if cfg.subcommand == "seed" {
+		return runSeed(ctx, db, stdout)
+	}
+	return serve(ctx, cfg, db, logger)
+}
+
+// openDatabase starts the embedded database when no MONGODB_URI is set, connects the
+// process's one client, checks the database answers, and creates the indexes. closeDB
+// disconnects the client before it stops the embedded database.
+func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*store.Store, func(), error) {
+	uri := cfg.mongoURI
+	var emb *embedded.Server
+	if uri == "" {
+		var err error
+		dir := filepath.Join(cfg.dataDir, "ferretdb")
+		if emb, err = embedded.Start(dir, cfg.embedAddr, logger); err != nil {
+			return nil, nil, err
+		}
+		uri = emb.URI()
+		logger.Info("embedded database started (open it with mongosh or Compass)", "uri", uri, "dir", dir)
+	}
+	stopEmbedded := func() {
+		if emb == nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if err := emb.Stop(ctx); err != nil {
+			logger.Error("stopping the embedded database", "err", err)
+		}
+	}
+
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(operationTimeout))
+	if err != nil {
+		stopEmbedded()
+		return nil, nil, fmt.Errorf("connect to MongoDB: %w", err)
+	}
+	closeDB := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if err := client.Disconnect(ctx); err != nil {
+			logger.Error("disconnecting from MongoDB", "err", err)
+		}
+		stopEmbedded()
+	}
+
+	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	s := store.New(client, cfg.database)
+	if err := s.Ping(startCtx); err != nil {
+		closeDB()
+		return nil, nil, fmt.Errorf("MongoDB does not answer: %w", err)
+	}
+	if err := s.EnsureIndexes(startCtx); err != nil {
+		closeDB()
+		return nil, nil, err
+	}
+	return s, closeDB, nil
+}
+
+// runSeed re-applies the reference data and prints what changed per collection.
+func runSeed(ctx context.Context, s *store.Store, stdout io.Writer) error {
+	results, err := seed.Load(ctx, s, time.Now())
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	for _, r := range results {
+		fmt.Fprintf(stdout, "%-12s %3d inserted %3d updated %3d unchanged\n", r.Collection, r.Inserted, r.Updated, r.Unchanged)
+	}
+	return nil
+}
+
+// serve loads the reference data into an empty database, then serves HTTP until ctx ends
+// and drains in-flight requests.
+func serve(ctx context.Context, cfg config, s *store.Store, logger *slog.Logger) error {
+	empty, err := s.IsEmpty(ctx)
+	if err != nil {
+		return err
+	}
+	if empty {
+		if _, err := seed.Load(ctx, s, time.Now()); err != nil {
+			return fmt.Errorf("first seed: %w", err)
+		}
+		logger.Info("loaded the FEALAC reference data into the empty database")
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           server.New(s, logger),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("smegraph listening", "graphql", baseURL(ln.Addr())+server.GraphQLPath, "ide", baseURL(ln.Addr())+server.IDEPath)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// baseURL returns the http:// URL a person on this machine opens for addr.
+func baseURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
