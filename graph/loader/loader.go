@@ -17,8 +17,11 @@ import (
 
 // Wait is how long a loader collects keys before it fetches them. gqlgen starts the
 // resolvers of one list level together, so a few milliseconds gather them all; each nested
-// level adds at most this much latency.
-const Wait = 2 * time.Millisecond
+// level adds at most this much latency. A resolver that reaches the loader later (a busy
+// machine) starts a second batch: more commands for that request, never wrong answers.
+// Measured on 2 cores with the embedded database: 2 ms split a batch in the dashboard query
+// about one run in ten, 5 ms about one in forty, 10 ms none in forty.
+const Wait = 5 * time.Millisecond
 
 // Loaders are the dataloaders of one request. Single-document loaders answer
 // store.ErrNotFound for a missing key; list loaders answer an empty list.

@@ -1,0 +1,323 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fealac/smegraph/internal/seed"
+	"github.com/fealac/smegraph/internal/store"
+	"github.com/fealac/smegraph/internal/testenv"
+)
+
+// TestDoneWhen checks the facts issue #2 names as its acceptance test.
+func TestDoneWhen(t *testing.T) {
+	e := testenv.Seeded(t)
+	var data struct {
+		Countries struct{ TotalCount int }
+		East      struct{ MemberCount int }
+		Latin     struct{ MemberCount int }
+		Peru      struct {
+			Name     string
+			Agencies []struct{ URL string }
+		}
+		Japan struct{ Agencies []struct{ ID string } }
+	}
+	e.Query(`{
+		countries(first: 100) { totalCount }
+		east: grouping(slug: "east-asia") { memberCount }
+		latin: grouping(slug: "latin-america") { memberCount }
+		peru: country(code: "per") { name agencies { url } }
+		japan: country(code: "JP") { agencies { id } }
+	}`, nil).MustData(t, &data)
+	if data.Countries.TotalCount != 36 || data.East.MemberCount != 16 || data.Latin.MemberCount != 20 {
+		t.Errorf("counts: %+v", data)
+	}
+	if data.Peru.Name != "Peru" || len(data.Peru.Agencies) != 1 ||
+		data.Peru.Agencies[0].URL != "http://www.produce.gob.pe/index.php/ministerio/sector-mype-e-industria" {
+		t.Errorf("Peru: %+v", data.Peru)
+	}
+	if data.Japan.Agencies == nil || len(data.Japan.Agencies) != 0 {
+		t.Errorf("Japan agencies: %+v", data.Japan.Agencies)
+	}
+}
+
+// TestCountryCodes checks that lookups accept every ISO 3166-1 form in any case.
+func TestCountryCodes(t *testing.T) {
+	e := testenv.Seeded(t)
+	for _, code := range []string{"PE", "pe", "PER", "per", "Per", "604", " pe "} {
+		var data struct{ Country *struct{ Code string } }
+		e.Query(`query($c: String!) { country(code: $c) { code } }`, map[string]any{"c": code}).MustData(t, &data)
+		if data.Country == nil || data.Country.Code != "PE" {
+			t.Errorf("country(code: %q) = %+v, want PE", code, data.Country)
+		}
+	}
+	// Leading zeros are part of the numeric code: Australia is 036.
+	var au struct{ Country struct{ Code, Numeric, Alpha3 string } }
+	e.Query(`{ country(code: "036") { code numeric alpha3 } }`, nil).MustData(t, &au)
+	if au.Country.Code != "AU" || au.Country.Numeric != "036" || au.Country.Alpha3 != "AUS" {
+		t.Errorf("036: %+v", au)
+	}
+}
+
+// TestLookupsMissReturnNull checks that a lookup that finds nothing is null, not an error.
+func TestLookupsMissReturnNull(t *testing.T) {
+	e := testenv.Seeded(t)
+	r := e.Query(`{
+		a: country(code: "XX") { code } b: country(code: "XXX") { code } c: country(code: "999") { code }
+		d: country(code: "") { code } e: country(code: "toolong") { code }
+		f: grouping(slug: "nope") { slug }
+		g: agency(id: "QWdlbmN5OkFHLUpQ") { id }
+		h: meeting(id: "TWVldGluZzpGTU0tOTk") { id }
+		i: decision(id: "RGVjaXNpb246WA") { id }
+		j: node(id: "Q291bnRyeTpYWA") { id }
+		k: nodes(ids: ["Q291bnRyeTpQRQ", "Q291bnRyeTpYWA"]) { id }
+	}`, nil)
+	if len(r.Errors) > 0 {
+		t.Fatalf("errors: %s", r.Body)
+	}
+	want := `{"a":null,"b":null,"c":null,"d":null,"e":null,"f":null,"g":null,"h":null,"i":null,"j":null,"k":[{"id":"Q291bnRyeTpQRQ"},null]}`
+	if string(r.Data) != want {
+		t.Errorf("data = %s\nwant   %s", r.Data, want)
+	}
+}
+
+// TestNodeRoundTrip checks that every node's ID resolves through node(id:) and nodes(ids:) to
+// the same node, of the right type.
+func TestNodeRoundTrip(t *testing.T) {
+	e := testenv.Seeded(t)
+	var data struct {
+		Countries, Agencies, Groupings, Meetings, Decisions struct {
+			Nodes []struct{ ID string }
+		}
+	}
+	e.Query(`{ countries(first: 100) { nodes { id } } agencies(first: 100) { nodes { id } }
+		groupings(first: 100) { nodes { id } } meetings(first: 100) { nodes { id } } decisions(first: 100) { nodes { id } } }`, nil).MustData(t, &data)
+	var ids []string
+	for _, c := range [][]struct{ ID string }{data.Countries.Nodes, data.Agencies.Nodes, data.Groupings.Nodes, data.Meetings.Nodes, data.Decisions.Nodes} {
+		for _, n := range c {
+			ids = append(ids, n.ID)
+		}
+	}
+	if len(ids) != 36+18+16+10+22 {
+		t.Fatalf("%d IDs", len(ids))
+	}
+	for start := 0; start < len(ids); start += 100 {
+		batch := ids[start:min(start+100, len(ids))]
+		var got struct{ Nodes []struct{ ID string } }
+		e.ResetCommands()
+		e.Query(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": batch}).MustData(t, &got)
+		for i, n := range got.Nodes {
+			if n.ID != batch[i] {
+				t.Errorf("nodes[%d] = %s, want %s", i, n.ID, batch[i])
+			}
+		}
+		if n := len(e.Commands()); n > 5 {
+			t.Errorf("nodes(%d IDs) sent %d commands, want at most one per type", len(batch), n)
+		}
+	}
+	var one struct {
+		Node struct {
+			Typename string `json:"__typename"`
+			ID       string
+		}
+	}
+	e.Query(`query($id: ID!) { node(id: $id) { __typename id } }`, map[string]any{"id": ids[len(ids)-1]}).MustData(t, &one)
+	if one.Node.Typename != "Decision" || one.Node.ID != ids[len(ids)-1] {
+		t.Errorf("node = %+v", one.Node)
+	}
+}
+
+// TestPaginationWalk walks every connection forward with first/after and back with
+// last/before, and checks that both walks see every node once, in order.
+func TestPaginationWalk(t *testing.T) {
+	e := testenv.Seeded(t)
+	for _, conn := range []struct {
+		name  string
+		total int
+	}{{"countries", 36}, {"agencies", 18}, {"groupings", 16}, {"meetings", 10}, {"decisions", 22}} {
+		t.Run(conn.name, func(t *testing.T) {
+			var all struct {
+				C struct{ Nodes []struct{ ID string } } `json:"c"`
+			}
+			e.Query(fmt.Sprintf(`{ c: %s(first: 100) { nodes { id } } }`, conn.name), nil).MustData(t, &all)
+			want := make([]string, len(all.C.Nodes))
+			for i, n := range all.C.Nodes {
+				want[i] = n.ID
+			}
+			if len(want) != conn.total {
+				t.Fatalf("%d nodes, want %d", len(want), conn.total)
+			}
+
+			type page struct {
+				C struct {
+					TotalCount int
+					Edges      []struct {
+						Cursor string
+						Node   struct{ ID string }
+					}
+					PageInfo struct {
+						HasNextPage, HasPreviousPage bool
+						StartCursor, EndCursor       *string
+					}
+				} `json:"c"`
+			}
+			walk := func(forward bool) []string {
+				var seen []string
+				var cursor *string
+				for range 100 {
+					var p page
+					q := fmt.Sprintf(`query($cur: String) { c: %s(first: 7, after: $cur) { totalCount edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`, conn.name)
+					if !forward {
+						q = fmt.Sprintf(`query($cur: String) { c: %s(last: 7, before: $cur) { totalCount edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`, conn.name)
+					}
+					e.Query(q, map[string]any{"cur": cursor}).MustData(t, &p)
+					if p.C.TotalCount != conn.total {
+						t.Fatalf("totalCount %d", p.C.TotalCount)
+					}
+					ids := []string{}
+					for _, edge := range p.C.Edges {
+						ids = append(ids, edge.Node.ID)
+					}
+					if n := len(p.C.Edges); n > 0 && (*p.C.PageInfo.StartCursor != p.C.Edges[0].Cursor || *p.C.PageInfo.EndCursor != p.C.Edges[n-1].Cursor) {
+						t.Fatalf("start/end cursors do not match the edges")
+					}
+					if forward {
+						seen = append(seen, ids...)
+						if p.C.PageInfo.HasPreviousPage != (cursor != nil) {
+							t.Errorf("hasPreviousPage = %v after %v", p.C.PageInfo.HasPreviousPage, cursor)
+						}
+						if !p.C.PageInfo.HasNextPage {
+							return seen
+						}
+						cursor = p.C.PageInfo.EndCursor
+					} else {
+						seen = append(ids, seen...)
+						if p.C.PageInfo.HasNextPage != (cursor != nil) {
+							t.Errorf("hasNextPage = %v before %v", p.C.PageInfo.HasNextPage, cursor)
+						}
+						if !p.C.PageInfo.HasPreviousPage {
+							return seen
+						}
+						cursor = p.C.PageInfo.StartCursor
+					}
+				}
+				t.Fatal("walk did not end")
+				return nil
+			}
+			if got := walk(true); !slices.Equal(got, want) {
+				t.Errorf("forward walk:\n%v\nwant\n%v", got, want)
+			}
+			if got := walk(false); !slices.Equal(got, want) {
+				t.Errorf("backward walk:\n%v\nwant\n%v", got, want)
+			}
+		})
+	}
+}
+
+// TestNoNPlusOne checks that the nested dashboard query sends the same number of MongoDB
+// commands whatever the number of rows: with the seed data and with ten times as many
+// agencies.
+func TestNoNPlusOne(t *testing.T) {
+	e := testenv.Seeded(t)
+	// count returns the fewest commands of three runs: a loader batch split by a busy
+	// machine (see loader.Wait) adds a command now and then, while an N+1 adds one per row
+	// on every run.
+	count := func() int {
+		fewest := -1
+		for range 3 {
+			e.ResetCommands()
+			r := e.Query(dashboardQuery, nil)
+			if len(r.Errors) > 0 {
+				t.Fatalf("errors: %s", r.Body)
+			}
+			if n := len(e.Commands()); fewest < 0 || n < fewest {
+				fewest = n
+			}
+		}
+		return fewest
+	}
+	base := count()
+	t.Logf("seed data: %d commands: %v", base, e.Commands())
+
+	ds, err := seed.Dataset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var extra []*store.Agency
+	for i := range 9 * len(ds.Agencies) {
+		c := ds.Countries[i%len(ds.Countries)]
+		u := fmt.Sprintf("https://example.org/%s/%d", c.Code, i)
+		extra = append(extra, &store.Agency{
+			Key: fmt.Sprintf("AG-%s-X%03d", c.Code, i), Country: c.Code, Kind: store.AgencyOther, URL: &u,
+			Names:   []store.LocalizedText{{Lang: "en", Text: fmt.Sprintf("Synthetic agency %d", i)}},
+			Sources: []store.Source{{Title: "synthetic test data"}},
+		})
+	}
+	if _, err := e.Store.Apply(context.Background(), &store.Dataset{Agencies: extra}, testenv.SeedTime); err != nil {
+		t.Fatal(err)
+	}
+	var n struct{ Agencies struct{ TotalCount int } }
+	e.Query(`{ agencies { totalCount } }`, nil).MustData(t, &n)
+	if n.Agencies.TotalCount != 10*len(ds.Agencies) {
+		t.Fatalf("%d agencies, want %d", n.Agencies.TotalCount, 10*len(ds.Agencies))
+	}
+
+	tenfold := count()
+	t.Logf("ten times the agencies: %d commands: %v", tenfold, e.Commands())
+	if tenfold != base {
+		t.Errorf("commands grew with the data: %d with the seed, %d with ten times the agencies", base, tenfold)
+	}
+	// One command per list level of the query: the groupings page, memberships, countries,
+	// agencies, memberships of the members, hosted meetings, decisions. Groupings and meetings
+	// reached again are answered by cached loaders or one more batch each.
+	if base > 10 {
+		t.Errorf("%d commands for the dashboard query, want at most 10", base)
+	}
+}
+
+// TestHealth checks /healthz, /readyz and the IDE page.
+func TestHealth(t *testing.T) {
+	e := testenv.New(t)
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/": "GraphiQL"} {
+		resp, err := http.Get(e.Server.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s = %d %.80q", path, resp.StatusCode, body)
+		}
+	}
+	resp, err := http.Get(e.Server.URL + "/nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /nope = %d", resp.StatusCode)
+	}
+}
+
+// TestGET checks that queries work over GET and that the request log names the operation.
+func TestGET(t *testing.T) {
+	e := testenv.Seeded(t)
+	q := url.Values{"query": {`query Peru { country(code: "PE") { name } }`}}
+	resp, err := http.Get(e.Server.URL + "/graphql?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := testenv.Decode(t, resp)
+	if r.Status != 200 || string(r.Data) != `{"country":{"name":"Peru"}}` {
+		t.Errorf("GET: %d %s", r.Status, r.Body)
+	}
+	if logs := e.Logs(); !strings.Contains(logs, "operation=Peru") || !strings.Contains(logs, "outcome=ok") || !strings.Contains(logs, "duration_ms=") {
+		t.Errorf("request log line missing operation/outcome/duration:\n%s", logs)
+	}
+}
