@@ -58,7 +58,9 @@ func TestCountryCodes(t *testing.T) {
 		}
 	}
 	// Leading zeros are part of the numeric code: Australia is 036.
-	var au struct{ Country struct{ Code, Numeric, Alpha3 string } }
+	var au struct {
+		Country struct{ Code, Numeric, Alpha3 string }
+	}
 	e.Query(`{ country(code: "036") { code numeric alpha3 } }`, nil).MustData(t, &au)
 	if au.Country.Code != "AU" || au.Country.Numeric != "036" || au.Country.Alpha3 != "AUS" {
 		t.Errorf("036: %+v", au)
