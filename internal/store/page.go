@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"slices"
@@ -97,20 +99,31 @@ type cursorDoc struct {
 	Values []any  `bson:"v"`
 }
 
-// encodeCursor returns the opaque cursor of a node with the given sort-key values.
+// checksumLen is the length of the checksum that ends every cursor. It detects a cursor
+// that was edited or cut short; a forged cursor could only start a page at other sort-key
+// values, which any client may ask for anyway.
+const checksumLen = 4
+
+// encodeCursor returns the opaque cursor of a node with the given sort-key values:
+// base64url(BSON of cursorDoc, then the first checksumLen bytes of its SHA-256).
 func encodeCursor(o order, values []any) string {
 	b, err := bson.Marshal(cursorDoc{Order: o.name, Values: values})
 	if err != nil {
 		// The values come from decoded documents, so they always marshal.
 		panic(fmt.Sprintf("encode cursor: %v", err))
 	}
-	return base64.RawURLEncoding.EncodeToString(b)
+	sum := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(append(b, sum[:checksumLen]...))
 }
 
 // decodeCursor checks that raw is a cursor of order o and returns its values.
 func decodeCursor(arg, raw string, o order) ([]any, error) {
 	b, err := base64.RawURLEncoding.DecodeString(raw)
-	if err != nil {
+	if err != nil || len(b) <= checksumLen {
+		return nil, apperr.Input(arg, "not a valid cursor")
+	}
+	b, check := b[:len(b)-checksumLen], b[len(b)-checksumLen:]
+	if sum := sha256.Sum256(b); !bytes.Equal(sum[:checksumLen], check) {
 		return nil, apperr.Input(arg, "not a valid cursor")
 	}
 	var c cursorDoc

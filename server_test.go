@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"strings"
+	"testing"
+)
+
+// TestConfig checks the configuration names and their precedence: flag, then environment,
+// then PORT (for the address), then the default.
+func TestConfig(t *testing.T) {
+	for _, v := range []string{"SMEGRAPH_ADDR", "PORT", "SMEGRAPH_DATA_DIR", "MONGODB_URI", "MONGODB_DATABASE", "SMEGRAPH_EMBEDDED_ADDR"} {
+		t.Setenv(v, "")
+	}
+	c, err := parseConfig(nil, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.addr != ":8080" || c.dataDir != "./data" || c.database != "smegraph" || c.mongoURI != "" || c.subcommand != "serve" || c.embedAddr != "127.0.0.1:0" {
+		t.Errorf("defaults: %+v", c)
+	}
+
+	t.Setenv("PORT", "9000")
+	if c, _ = parseConfig(nil, &bytes.Buffer{}); c.addr != ":9000" {
+		t.Errorf("PORT: addr %q", c.addr)
+	}
+	t.Setenv("SMEGRAPH_ADDR", "127.0.0.1:7000")
+	t.Setenv("SMEGRAPH_DATA_DIR", "/var/lib/smegraph")
+	t.Setenv("MONGODB_URI", "mongodb://db:27017/")
+	t.Setenv("MONGODB_DATABASE", "fromenv")
+	if c, _ = parseConfig([]string{"seed"}, &bytes.Buffer{}); c.addr != "127.0.0.1:7000" || c.dataDir != "/var/lib/smegraph" ||
+		c.mongoURI != "mongodb://db:27017/" || c.database != "fromenv" || c.subcommand != "seed" {
+		t.Errorf("environment: %+v", c)
+	}
+	c, err = parseConfig([]string{"--addr", ":1234", "--data-dir", "d", "--mongodb-database", "fromflag"}, &bytes.Buffer{})
+	if err != nil || c.addr != ":1234" || c.dataDir != "d" || c.database != "fromflag" {
+		t.Errorf("flags must win: %+v %v", c, err)
+	}
+
+	var help bytes.Buffer
+	if _, err := parseConfig([]string{"--help"}, &help); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("--help: %v", err)
+	}
+	for _, name := range []string{"--addr", "SMEGRAPH_ADDR", "PORT", "--data-dir", "SMEGRAPH_DATA_DIR", "MONGODB_URI", "MONGODB_DATABASE", "seed"} {
+		if !strings.Contains(help.String(), name) {
+			t.Errorf("--help does not list %s", name)
+		}
+	}
+	if _, err := parseConfig([]string{"--nope"}, &bytes.Buffer{}); err == nil {
+		t.Error("an unknown flag was accepted")
+	}
+}
