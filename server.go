@@ -146,7 +146,9 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*store.
 			return nil, nil, err
 		}
 		uri = emb.URI()
-		logger.Info("embedded database started (open it with mongosh or Compass)", "uri", uri, "dir", dir)
+		if cfg.subcommand == "serve" {
+			logger.Info("embedded database started (open it with mongosh or Compass while smegraph runs)", "uri", uri, "dir", dir)
+		}
 	}
 	stopEmbedded := func() {
 		if emb == nil {
@@ -156,6 +158,10 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*store.
 		defer cancel()
 		if err := emb.Stop(ctx); err != nil {
 			logger.Error("stopping the embedded database", "err", err)
+			return
+		}
+		if cfg.subcommand == "serve" {
+			logger.Info("embedded database stopped")
 		}
 	}
 
@@ -169,6 +175,8 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*store.
 		defer cancel()
 		if err := client.Disconnect(ctx); err != nil {
 			logger.Error("disconnecting from MongoDB", "err", err)
+		} else if cfg.subcommand == "serve" {
+			logger.Info("disconnected from the database")
 		}
 		stopEmbedded()
 	}
@@ -231,10 +239,14 @@ func serve(ctx context.Context, cfg config, s *store.Store, logger *slog.Logger)
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
+	logger.Info("shutting down: draining in-flight requests", "timeout", shutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("HTTP server stopped")
+	return nil
 }
 
 // baseURL returns the http:// URL a person on this machine opens for addr.

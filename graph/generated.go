@@ -1565,7 +1565,7 @@ type Membership {
   country: Country!
   grouping: Grouping!
   status: MembershipStatus!
-  "First day of the period; null when no source gives it."
+  "First day of the period; null when no source gives it. A period whose start is unknown counts as in force on every ` + "`" + `asOf` + "`" + ` date before its end."
   since: Date
   "First day after the period; null while it lasts or when no source gives it."
   until: Date

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"golang.org/x/text/language"
-
 	"github.com/fealac/smegraph/graph/loader"
 	"github.com/fealac/smegraph/internal/apperr"
 	"github.com/fealac/smegraph/internal/gid"
@@ -15,56 +13,6 @@ import (
 
 // loaders returns the request's loaders.
 func (r *Resolver) loaders(ctx context.Context) *loader.Loaders { return loader.For(ctx, r.Store) }
-
-// pickText returns the text of texts that best matches the BCP-47 tag lang: the same tag,
-// then the same base language (es-419 → es), then English, then the first text. It returns
-// nil when texts is empty and BAD_USER_INPUT when lang is not a well-formed tag.
-func pickText(texts []store.LocalizedText, lang *string) (*string, error) {
-	want := language.English
-	if lang != nil {
-		t, err := language.Parse(*lang)
-		if err != nil {
-			return nil, apperr.Input("lang", "%q is not a well-formed BCP-47 language tag", *lang)
-		}
-		want = t
-	}
-	if len(texts) == 0 {
-		return nil, nil
-	}
-	wantBase, _ := want.Base()
-	var sameBase, english *string
-	for i := range texts {
-		t, err := language.Parse(texts[i].Lang)
-		if err != nil {
-			continue
-		}
-		if t == want {
-			return &texts[i].Text, nil
-		}
-		if b, _ := t.Base(); b == wantBase && sameBase == nil {
-			sameBase = &texts[i].Text
-		}
-		if t == language.English && english == nil {
-			english = &texts[i].Text
-		}
-	}
-	switch {
-	case sameBase != nil:
-		return sameBase, nil
-	case english != nil:
-		return english, nil
-	}
-	return &texts[0].Text, nil
-}
-
-// requiredText is pickText for non-null fields; the seed guarantees an English text.
-func requiredText(texts []store.LocalizedText, lang *string) (string, error) {
-	s, err := pickText(texts, lang)
-	if err != nil || s == nil {
-		return "", err
-	}
-	return *s, nil
-}
 
 // day returns asOf, or today's date in UTC when asOf is nil.
 func day(asOf *string) string {
@@ -82,7 +30,7 @@ func nodeKey(arg, id string, want gid.Type) (string, error) {
 		return "", apperr.Input(arg, "%q is not a valid ID", id)
 	}
 	if t != want {
-		return "", apperr.Input(arg, "is the ID of a %s, not of a %s", t, want)
+		return "", apperr.Input(arg, "%q is an ID of type %s; this field takes an ID of type %s", id, t, want)
 	}
 	return key, nil
 }
@@ -130,7 +78,7 @@ func pluck[T any](xs []*T, f func(*T) string) []string {
 func notImplemented(args map[string]bool) error {
 	for _, name := range []string{"filter", "orderBy"} {
 		if args[name] {
-			return apperr.NotImplemented(name)
+			return apperr.NotImplemented(name, true)
 		}
 	}
 	return nil

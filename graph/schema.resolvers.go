@@ -16,7 +16,7 @@ import (
 
 // Name is the resolver for the name field.
 func (r *agencyResolver) Name(ctx context.Context, obj *store.Agency, lang *string) (*string, error) {
-	return pickText(obj.Names, lang)
+	return pickText(ctx, obj.Names, lang)
 }
 
 // Country is the resolver for the country field.
@@ -26,7 +26,7 @@ func (r *agencyResolver) Country(ctx context.Context, obj *store.Agency) (*store
 
 // Name is the resolver for the name field.
 func (r *countryResolver) Name(ctx context.Context, obj *store.Country, lang *string) (string, error) {
-	return requiredText(obj.Names, lang)
+	return requiredText(ctx, obj.Names, lang)
 }
 
 // Region is the resolver for the region field.
@@ -61,7 +61,7 @@ func (r *countryResolver) HostedMeetings(ctx context.Context, obj *store.Country
 
 // Title is the resolver for the title field.
 func (r *decisionResolver) Title(ctx context.Context, obj *store.Decision, lang *string) (string, error) {
-	return requiredText(obj.Titles, lang)
+	return requiredText(ctx, obj.Titles, lang)
 }
 
 // Meeting is the resolver for the meeting field.
@@ -81,7 +81,7 @@ func (r *decisionResolver) Countries(ctx context.Context, obj *store.Decision) (
 
 // Name is the resolver for the name field.
 func (r *groupingResolver) Name(ctx context.Context, obj *store.Grouping, lang *string) (string, error) {
-	return requiredText(obj.Names, lang)
+	return requiredText(ctx, obj.Names, lang)
 }
 
 // Parent is the resolver for the parent field.
@@ -308,12 +308,12 @@ func (r *queryResolver) Decisions(ctx context.Context, filter *model.DecisionFil
 
 // Search is the resolver for the search field.
 func (r *queryResolver) Search(ctx context.Context, text string, types []model.SearchType, first *int, lang *string) ([]*model.SearchHit, error) {
-	return nil, apperr.NotImplemented("search")
+	return nil, apperr.NotImplemented("search", false)
 }
 
 // Stats is the resolver for the stats field.
 func (r *queryResolver) Stats(ctx context.Context, asOf *string) (*model.Stats, error) {
-	return nil, apperr.NotImplemented("stats")
+	return nil, apperr.NotImplemented("stats", false)
 }
 
 func (r *Resolver) Agency() AgencyResolver { return &agencyResolver{r} }

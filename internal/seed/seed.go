@@ -632,7 +632,7 @@ func ordinal(n int) string {
 func (b *builder) memberships() error {
 	var ms []*store.Membership
 	seen := make(map[string]bool)
-	add := func(grouping, country string, status store.MembershipStatus, since *string, srcs []string) error {
+	add := func(grouping, country string, status store.MembershipStatus, since, until *string, srcs []string) error {
 		if _, ok := b.countryByCode[country]; !ok {
 			return fmt.Errorf("membership of %s: unknown country %s", grouping, country)
 		}
@@ -651,6 +651,7 @@ func (b *builder) memberships() error {
 			Country:  country,
 			Status:   status,
 			Since:    cloneString(since),
+			Until:    cloneString(until),
 			Sources:  ss,
 		})
 		return nil
@@ -671,7 +672,7 @@ func (b *builder) memberships() error {
 			since = m.StartDate
 			srcs = slices.Concat(a.Sources, m.Sources)
 		}
-		if err := add("fealac", c.ISO2, store.StatusMember, since, srcs); err != nil {
+		if err := add("fealac", c.ISO2, store.StatusMember, since, nil, srcs); err != nil {
 			return err
 		}
 	}
@@ -685,7 +686,7 @@ func (b *builder) memberships() error {
 			if c, ok := b.countryByCode[code]; ok && c.Region != r.ID {
 				return fmt.Errorf("region %s lists %s, whose region is %s", r.ID, code, c.Region)
 			}
-			if err := add(spec.slug, code, store.StatusMember, nil, r.Sources); err != nil {
+			if err := add(spec.slug, code, store.StatusMember, nil, nil, r.Sources); err != nil {
 				return err
 			}
 		}
@@ -710,7 +711,7 @@ func (b *builder) memberships() error {
 			if err != nil {
 				return err
 			}
-			if err := add(spec.slug, code, store.StatusMember, since, srcs); err != nil {
+			if err := add(spec.slug, code, store.StatusMember, since, nil, srcs); err != nil {
 				return err
 			}
 		}
@@ -719,7 +720,15 @@ func (b *builder) memberships() error {
 			if err != nil {
 				return err
 			}
-			if err := add(spec.slug, s.ISO2, store.StatusSuspended, since, orElse(s.Sources, g.Sources)); err != nil {
+			srcs := orElse(s.Sources, g.Sources)
+			// A suspension ends a full membership: the member period before it is implied
+			// by the same sources, though its start is not given.
+			if since != nil {
+				if err := add(spec.slug, s.ISO2, store.StatusMember, nil, since, srcs); err != nil {
+					return err
+				}
+			}
+			if err := add(spec.slug, s.ISO2, store.StatusSuspended, since, nil, srcs); err != nil {
 				return err
 			}
 		}

@@ -414,6 +414,11 @@ func TestMERCOSUR(t *testing.T) {
 	} else if len(bo.Sources) != 3 || bo.Sources[0].Title != "sonoticiasonline.com.br" {
 		t.Errorf("mercosur BO sources = %v", bo.Sources)
 	}
+	// Venezuela was a full member until its suspension; the start is not given.
+	if before := ix.memberships["mercosur/VE/-"]; before == nil || before.Status != store.StatusMember ||
+		before.Since != nil || str(before.Until) != "2016-12-01" {
+		t.Errorf("mercosur VE before the suspension = %+v", before)
+	}
 	ve := ix.memberships["mercosur/VE/2016-12-01"]
 	if ve == nil || ve.Status != store.StatusSuspended || str(ve.Since) != "2016-12-01" || ve.Until != nil {
 		t.Errorf("mercosur VE = %+v", ve)
@@ -425,7 +430,7 @@ func TestMERCOSUR(t *testing.T) {
 func TestBlocMembershipDates(t *testing.T) {
 	ix := build(t)
 	for _, m := range ix.ds.Memberships {
-		if m.Until != nil {
+		if m.Until != nil && (m.Key != "mercosur/VE/-" || *m.Until != "2016-12-01" || m.Status != store.StatusMember) {
 			t.Errorf("%s has an end date", m.Key)
 		}
 		if m.Since == nil || m.Grouping == "fealac" {

@@ -323,3 +323,55 @@ func TestGET(t *testing.T) {
 		t.Errorf("request log line missing operation/outcome/duration:\n%s", logs)
 	}
 }
+
+// TestLanguages checks BCP-47 matching with fallback, unknown but well-formed tags, and the
+// Accept-Language header as the default.
+func TestLanguages(t *testing.T) {
+	e := testenv.Seeded(t)
+	var data map[string]any
+	e.Query(`{ country(code: "BR") { en: name es: name(lang: "es") es419: name(lang: "es-419") pt: name(lang: "pt-BR")
+		unknown: name(lang: "xx") gsw: name(lang: "de-CH") }
+		wg: grouping(slug: "wg-es") { pt: name(lang: "pt") } }`, nil).MustData(t, &data)
+	want := `map[country:map[en:Brazil es:Brasil es419:Brasil gsw:Brazil pt:Brasil unknown:Brazil] wg:map[pt:Economy and Society Working Group]]`
+	if got := fmt.Sprint(data); got != want {
+		t.Errorf("names:\n%s\nwant\n%s", got, want)
+	}
+
+	req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql",
+		strings.NewReader(`{"query":"{ country(code: \"JP\") { name en: name(lang: \"en\") } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept-Language", "fr-CA, es-419;q=0.9, en;q=0.5")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := testenv.Decode(t, resp); string(r.Data) != `{"country":{"name":"Japón","en":"Japan"}}` {
+		t.Errorf("Accept-Language: %s", r.Body)
+	}
+
+	for _, bad := range []string{"", "es_419", "not a tag", "toolongsubtag", "en-"} {
+		r := e.Query(`query($l: String) { country(code: "JP") { name(lang: $l) } }`, map[string]any{"l": bad})
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["argument"] != "lang" {
+			t.Errorf("lang %q: %s", bad, r.Body)
+		}
+	}
+}
+
+// TestEdges checks smaller promises: short numeric codes, an empty page still says whether
+// nodes follow, and membership history before a suspension.
+func TestEdges(t *testing.T) {
+	e := testenv.Seeded(t)
+	r := e.Query(`{ ar: country(code: "32") { code } au: country(code: "36") { code }
+		m: meetings(first: 0) { totalCount nodes { number } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }
+		mercosur: grouping(slug: "mercosur") { y2015: members(asOf: "2015-01-01") { code } y2017: members(asOf: "2017-01-01") { code }
+			now: memberships { country { code } status } } }`, nil)
+	want := `{"ar":{"code":"AR"},"au":{"code":"AU"},` +
+		`"m":{"totalCount":10,"nodes":[],"pageInfo":{"hasNextPage":true,"hasPreviousPage":false,"startCursor":null,"endCursor":null}},` +
+		`"mercosur":{"y2015":[{"code":"AR"},{"code":"BR"},{"code":"PY"},{"code":"UY"},{"code":"VE"}],` +
+		`"y2017":[{"code":"AR"},{"code":"BR"},{"code":"PY"},{"code":"UY"}],` +
+		`"now":[{"country":{"code":"AR"},"status":"MEMBER"},{"country":{"code":"BO"},"status":"MEMBER"},{"country":{"code":"BR"},"status":"MEMBER"},` +
+		`{"country":{"code":"PY"},"status":"MEMBER"},{"country":{"code":"UY"},"status":"MEMBER"},{"country":{"code":"VE"},"status":"SUSPENDED"}]}}`
+	if len(r.Errors) > 0 || string(r.Data) != want {
+		t.Errorf("got  %s\nwant %s", r.Body, want)
+	}
+}

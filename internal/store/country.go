@@ -42,10 +42,13 @@ type Country struct {
 func (c *Country) ID() string { return gid.Encode(gid.Country, c.Code) }
 
 // Country returns the country with the ISO 3166-1 code code, given as alpha-2 ("PE"),
-// alpha-3 ("PER") or numeric ("604"), in any case. It returns ErrNotFound for an unknown or
-// malformed code.
+// alpha-3 ("PER") or numeric ("604"; "36" is read as "036"), in any case, surrounding spaces
+// ignored. It returns ErrNotFound for an unknown or malformed code.
 func (s *Store) Country(ctx context.Context, code string) (*Country, error) {
 	code = strings.ToUpper(strings.TrimSpace(code))
+	if isDigits(code) && len(code) < 3 {
+		code = strings.Repeat("0", 3-len(code)) + code
+	}
 	var field string
 	switch {
 	case len(code) == 2:

@@ -221,10 +221,6 @@ func paginate[T any](ctx context.Context, coll *mongo.Collection, filter bson.D,
 			return int(n), nil
 		},
 	}
-	if p.limit == 0 {
-		return page, nil
-	}
-
 	opts := options.Find().SetSort(sortDoc(o, p.backward)).SetLimit(int64(p.limit) + 1).SetBatchSize(int32(p.limit) + 1)
 	cur, err := coll.Find(ctx, query, opts)
 	if err != nil {

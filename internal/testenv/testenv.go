@@ -39,6 +39,8 @@ import (
 var SeedTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 var (
+	// URI is the mongodb:// URI of the test server.
+	URI      string
 	client   *mongo.Client
 	counters sync.Map // database name → *counter
 )
@@ -68,6 +70,7 @@ func Run(m *testing.M) int {
 		}
 		uri = emb.URI()
 	}
+	URI = uri
 	monitor := &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
 		if c, ok := counters.Load(e.DatabaseName); ok {
 			c := c.(*counter)
