@@ -188,7 +188,7 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*store.
 		closeDB()
 		return nil, nil, fmt.Errorf("MongoDB does not answer: %w", err)
 	}
-	if err := s.EnsureIndexes(startCtx); err != nil {
+	if err := s.Prepare(startCtx); err != nil {
 		closeDB()
 		return nil, nil, err
 	}
@@ -225,11 +225,7 @@ func serve(ctx context.Context, cfg config, s *store.Store, logger *slog.Logger)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           server.New(s, logger),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(server.New(s, logger), logger)
 	logger.Info("smegraph listening", "graphql", baseURL(ln.Addr())+server.GraphQLPath, "ide", baseURL(ln.Addr())+server.IDEPath)
 
 	errc := make(chan error, 1)
@@ -247,6 +243,20 @@ func serve(ctx context.Context, cfg config, s *store.Store, logger *slog.Logger)
 	}
 	logger.Info("HTTP server stopped")
 	return nil
+}
+
+// newHTTPServer returns the http.Server for h. A client that stalls before or inside its
+// request body, or while reading the response, loses its connection; the work of one request
+// ends after server.RequestTimeout.
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // baseURL returns the http:// URL a person on this machine opens for addr.

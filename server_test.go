@@ -1,9 +1,12 @@
 package main
 
 import (
+	"log/slog"
+
 	"bytes"
 	"errors"
 	"flag"
+	"github.com/fealac/smegraph/internal/server"
 	"strings"
 	"testing"
 )
@@ -50,5 +53,17 @@ func TestConfig(t *testing.T) {
 	}
 	if _, err := parseConfig([]string{"--nope"}, &bytes.Buffer{}); err == nil {
 		t.Error("an unknown flag was accepted")
+	}
+}
+
+// TestHTTPServerTimeouts checks that a client stalling mid-body cannot hold a connection
+// forever (an adversarial review held one for 75 s and counting).
+func TestHTTPServerTimeouts(t *testing.T) {
+	srv := newHTTPServer(nil, slog.New(slog.DiscardHandler))
+	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.WriteTimeout <= 0 || srv.IdleTimeout <= 0 {
+		t.Errorf("timeouts: %+v", srv)
+	}
+	if srv.WriteTimeout < server.RequestTimeout {
+		t.Errorf("WriteTimeout %s is shorter than a request may run (%s)", srv.WriteTimeout, server.RequestTimeout)
 	}
 }

@@ -27,10 +27,10 @@ func day(asOf *string) string {
 func nodeKey(arg, id string, want gid.Type) (string, error) {
 	t, key, err := gid.Decode(id)
 	if err != nil {
-		return "", apperr.Input(arg, "%q is not a valid ID", id)
+		return "", apperr.Input(arg, "%s is not a valid ID", apperr.Quote(id))
 	}
 	if t != want {
-		return "", apperr.Input(arg, "%q is an ID of type %s; this field takes an ID of type %s", id, t, want)
+		return "", apperr.Input(arg, "%s is an ID of type %s; this field takes an ID of type %s", apperr.Quote(id), t, want)
 	}
 	return key, nil
 }

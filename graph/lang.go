@@ -39,7 +39,7 @@ func wanted(ctx context.Context, lang *string) ([]language.Tag, error) {
 	t, err := language.Parse(*lang)
 	if _, unknown := err.(language.ValueError); err != nil && !unknown || strings.ContainsAny(*lang, "_ ") {
 		// x/text accepts "es_419"; BCP-47 separates subtags with hyphens only.
-		return nil, apperr.Input("lang", "%q is not a well-formed BCP-47 language tag (e.g. en, es, pt-BR, es-419)", *lang)
+		return nil, apperr.Input("lang", "%s is not a well-formed BCP-47 language tag (e.g. en, es, pt-BR, es-419)", apperr.Quote(*lang))
 	}
 	return []language.Tag{t}, nil
 }

@@ -35,7 +35,7 @@ func (r *Resolver) node(ctx context.Context, arg, id string) (model.Node, error)
 func (r *Resolver) nodeThunk(ctx context.Context, arg, id string) (func() (model.Node, error), error) {
 	t, key, err := gid.Decode(id)
 	if err != nil {
-		return nil, apperr.Input(arg, "%q is not a valid ID", id)
+		return nil, apperr.Input(arg, "%s is not a valid ID", apperr.Quote(id))
 	}
 	l := r.loaders(ctx)
 	switch t {

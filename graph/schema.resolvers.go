@@ -174,7 +174,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 	for i, id := range ids {
 		t, err := r.nodeThunk(ctx, "ids", id)
 		if err != nil {
-			return nil, apperr.Input("ids", "%q (position %d) is not a valid ID", id, i)
+			return nil, apperr.Input("ids", "%s (position %d) is not a valid ID", apperr.Quote(id), i)
 		}
 		thunks[i] = t
 	}

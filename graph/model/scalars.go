@@ -22,7 +22,7 @@ func UnmarshalDate(v any) (string, error) {
 		return "", apperr.Input("", "a Date is a string \"YYYY-MM-DD\"")
 	}
 	if _, err := time.Parse(time.DateOnly, s); err != nil {
-		return "", apperr.Input("", "%q is not a Date \"YYYY-MM-DD\"", s)
+		return "", apperr.Input("", "%s is not a Date \"YYYY-MM-DD\"", apperr.Quote(s))
 	}
 	return s, nil
 }
@@ -42,7 +42,7 @@ func UnmarshalDateTime(v any) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, apperr.Input("", "%q is not an RFC 3339 DateTime", s)
+		return time.Time{}, apperr.Input("", "%s is not an RFC 3339 DateTime", apperr.Quote(s))
 	}
 	return t.UTC(), nil
 }

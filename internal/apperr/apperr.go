@@ -5,7 +5,10 @@
 // never leave the process.
 package apperr
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
 // Code is a stable machine-readable error code, sent as the GraphQL error's
 // extensions.code.
@@ -35,6 +38,16 @@ func (e *Error) Error() string {
 		return e.Message
 	}
 	return e.Argument + ": " + e.Message
+}
+
+// Quote returns s quoted for an error message, cut to 64 characters so that a huge input is
+// not echoed back whole.
+func Quote(s string) string {
+	const max = 64
+	if r := []rune(s); len(r) > max {
+		return strconv.Quote(string(r[:max])) + "…"
+	}
+	return strconv.Quote(s)
 }
 
 // Input returns a BAD_USER_INPUT error for the named argument.

@@ -37,7 +37,7 @@ func TestDataSurvivesRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := store.New(client, "restart")
-		if err := s.EnsureIndexes(ctx); err != nil {
+		if err := s.Prepare(ctx); err != nil {
 			t.Fatal(err)
 		}
 		return s, func() {

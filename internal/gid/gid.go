@@ -32,7 +32,7 @@ func Encode(t Type, key string) string {
 }
 
 // Decode splits a global ID into its type and key. It returns ErrMalformed when id is not
-// base64url, has no type prefix, names an unknown type or has an empty key.
+// canonical unpadded base64url, has no type prefix, names an unknown type or has an empty key.
 func Decode(id string) (Type, string, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(id)
 	if err != nil {
@@ -44,7 +44,13 @@ func Decode(id string) (Type, string, error) {
 	}
 	switch Type(t) {
 	case Country, Agency, Grouping, Meeting, Decision:
-		return Type(t), key, nil
+	default:
+		return "", "", ErrMalformed
 	}
-	return "", "", ErrMalformed
+	// base64 lets the last character carry unused bits; only the canonical spelling is an
+	// ID, so that a node has exactly one.
+	if Encode(Type(t), key) != id {
+		return "", "", ErrMalformed
+	}
+	return Type(t), key, nil
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"regexp"
 	"runtime/debug"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -37,7 +39,7 @@ func presenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			return withCode(gqlErr, ae.Error(), ae.Code, ae.Argument)
 		}
 		if gqlErr.Err == nil {
-			return gqlErr // gqlgen's own error (parse, validation): its message is safe
+			return ownError(gqlErr) // gqlgen's own error (parse, validation)
 		}
 		if arg := argumentOf(ctx, gqlErr.Path); arg != "" {
 			return withCode(gqlErr, arg+": invalid value", apperr.BadUserInput, arg)
@@ -50,6 +52,46 @@ func presenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		logger.ErrorContext(ctx, "resolver failed", "path", gqlErr.Path.String(), "code", string(code), "err", err)
 		return withCode(gqlErr, msg, code, "")
 	}
+}
+
+// maxMessage bounds the message of gqlgen's own errors, which may quote client input (an
+// operation name, say) at any length.
+const maxMessage = 300
+
+// wrongVariable matches gqlparser's message for a variable of the wrong type, which names Go
+// kinds ("cannot use map as String", "cannot use value 0 as Int" for 1.5).
+var wrongVariable = regexp.MustCompile(`^cannot use .* as ([A-Za-z_][A-Za-z0-9_]*)$`)
+
+// ownError returns gqlgen's own parse or validation error as clients should see it: a
+// variable that does not fit its type is BAD_USER_INPUT naming the variable
+// (extensions.variable), and long messages are cut.
+func ownError(e *gqlerror.Error) *gqlerror.Error {
+	if len(e.Path) == 2 && e.Path[0] == ast.PathName("variable") {
+		name, _ := e.Path[1].(ast.PathName)
+		msg := e.Message
+		if m := wrongVariable.FindStringSubmatch(msg); m != nil {
+			msg = "expected a value of type " + m[1]
+		}
+		return &gqlerror.Error{
+			Message:    "variable $" + string(name) + ": " + truncate(msg),
+			Locations:  e.Locations,
+			Extensions: map[string]any{"code": string(apperr.BadUserInput), "variable": string(name)},
+		}
+	}
+	e.Message = truncate(e.Message)
+	return e
+}
+
+// truncate cuts s to maxMessage bytes at a rune boundary.
+func truncate(s string) string {
+	if len(s) <= maxMessage {
+		return s
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // withCode returns a copy of e with message msg and extensions.code code (and

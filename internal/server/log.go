@@ -17,6 +17,9 @@ type requestInfo struct {
 
 type infoKey struct{}
 
+// maxLoggedName bounds the operation name in a log line; a client chooses it.
+const maxLoggedName = 100
+
 // logRequests writes one structured log line per request: method, path, GraphQL operation
 // name, status, outcome, number of GraphQL errors and duration in milliseconds.
 func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
@@ -55,6 +58,9 @@ func recordOperation(ctx context.Context, next graphql.OperationHandler) graphql
 		info.operation = oc.OperationName
 		if info.operation == "" && oc.Operation != nil {
 			info.operation = oc.Operation.Name
+		}
+		if len(info.operation) > maxLoggedName {
+			info.operation = info.operation[:maxLoggedName] + "…"
 		}
 	}
 	respond := next(ctx)

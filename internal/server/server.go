@@ -34,12 +34,19 @@ const readyTimeout = 2 * time.Second
 
 // New returns the HTTP handler of smegraph over s, logging to logger.
 func New(s *store.Store, logger *slog.Logger) http.Handler {
-	return newHandler(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}}), s, logger)
+	return newHandler(graph.NewExecutableSchema(graph.Config{
+		Resolvers:  &graph.Resolver{Store: s},
+		Complexity: graph.Complexity(),
+	}), s, logger)
 }
 
 // newHandler is New with the executable schema given, so that tests can wrap resolvers.
 func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Logger) http.Handler {
 	gql := handler.New(schema)
+	gql.SetValidationRulesFn(cappedRules)
+	gql.SetParserTokenLimit(parserTokenLimit)
+	gql.Use(noDefer{})
+	gql.Use(extension.FixedComplexityLimit(graph.ComplexityLimit))
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
@@ -50,7 +57,7 @@ func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Lo
 	gql.AroundOperations(recordOperation)
 
 	mux := http.NewServeMux()
-	mux.Handle(GraphQLPath, graph.AcceptLanguage(loader.Middleware(s, gql)))
+	mux.Handle(GraphQLPath, guard(graph.AcceptLanguage(loader.Middleware(s, gql))))
 	mux.Handle("GET "+IDEPath+"{$}", playground.Handler("smegraph", GraphQLPath))
 	mux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -62,6 +62,6 @@ var agencyOrder = order{name: "agency:key", keys: []sortKey{{field: "_id"}}}
 
 // Agencies returns one page of all agencies, ordered by key (and so by country).
 func (s *Store) Agencies(ctx context.Context, p PageArgs) (*Page[Agency], error) {
-	return paginate(ctx, s.db.Collection(agenciesColl), nil, agencyOrder, p,
+	return paginate(ctx, s, agenciesColl, nil, agencyOrder, p,
 		func(a *Agency) []any { return []any{a.Key} })
 }

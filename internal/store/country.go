@@ -74,7 +74,7 @@ var countryOrder = order{name: "country:code", keys: []sortKey{{field: "_id"}}}
 
 // Countries returns one page of all countries, ordered by alpha-2 code.
 func (s *Store) Countries(ctx context.Context, p PageArgs) (*Page[Country], error) {
-	return paginate(ctx, s.db.Collection(countriesColl), nil, countryOrder, p,
+	return paginate(ctx, s, countriesColl, nil, countryOrder, p,
 		func(c *Country) []any { return []any{c.Code} })
 }
 

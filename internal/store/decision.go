@@ -69,6 +69,6 @@ var decisionOrder = order{name: "decision:seq", keys: []sortKey{{field: "seq"}, 
 
 // Decisions returns one page of all decisions, by meeting and then as each meeting lists them.
 func (s *Store) Decisions(ctx context.Context, p PageArgs) (*Page[Decision], error) {
-	return paginate(ctx, s.db.Collection(decisionsColl), nil, decisionOrder, p,
+	return paginate(ctx, s, decisionsColl, nil, decisionOrder, p,
 		func(d *Decision) []any { return []any{d.Seq, d.Key} })
 }

@@ -74,6 +74,6 @@ var groupingOrder = order{name: "grouping:position", keys: []sortKey{{field: "po
 // Groupings returns one page of all groupings, in display order: the forum, its regions,
 // trade blocs, APEC, then the working groups.
 func (s *Store) Groupings(ctx context.Context, p PageArgs) (*Page[Grouping], error) {
-	return paginate(ctx, s.db.Collection(groupingsColl), nil, groupingOrder, p,
+	return paginate(ctx, s, groupingsColl, nil, groupingOrder, p,
 		func(g *Grouping) []any { return []any{g.Position, g.Slug} })
 }

@@ -58,6 +58,6 @@ var meetingOrder = order{name: "meeting:number", keys: []sortKey{{field: "number
 
 // Meetings returns one page of all meetings, ordered by number.
 func (s *Store) Meetings(ctx context.Context, p PageArgs) (*Page[Meeting], error) {
-	return paginate(ctx, s.db.Collection(meetingsColl), nil, meetingOrder, p,
+	return paginate(ctx, s, meetingsColl, nil, meetingOrder, p,
 		func(m *Meeting) []any { return []any{m.Number, m.Key} })
 }

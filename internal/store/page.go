@@ -1,15 +1,14 @@
 package store
 
 import (
-	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/fealac/smegraph/internal/apperr"
@@ -99,31 +98,37 @@ type cursorDoc struct {
 	Values []any  `bson:"v"`
 }
 
-// checksumLen is the length of the checksum that ends every cursor. It detects a cursor
-// that was edited or cut short; a forged cursor could only start a page at other sort-key
-// values, which any client may ask for anyway.
-const checksumLen = 4
+// tagLen is the length of the HMAC-SHA256 tag that ends every cursor.
+const tagLen = 16
+
+// cursorTag returns the tag of a cursor's BSON under key.
+func cursorTag(key, b []byte) []byte {
+	mac := hmac.New(sha256.New, key)
+	mac.Write(b)
+	return mac.Sum(nil)[:tagLen]
+}
 
 // encodeCursor returns the opaque cursor of a node with the given sort-key values:
-// base64url(BSON of cursorDoc, then the first checksumLen bytes of its SHA-256).
-func encodeCursor(o order, values []any) string {
+// base64url(BSON of cursorDoc, then its HMAC-SHA256 tag under key). The tag makes any edited,
+// truncated or forged cursor BAD_USER_INPUT; the key is shared by every process on the
+// database (see Prepare), so cursors survive restarts and work on any replica.
+func encodeCursor(key []byte, o order, values []any) string {
 	b, err := bson.Marshal(cursorDoc{Order: o.name, Values: values})
 	if err != nil {
 		// The values come from decoded documents, so they always marshal.
 		panic(fmt.Sprintf("encode cursor: %v", err))
 	}
-	sum := sha256.Sum256(b)
-	return base64.RawURLEncoding.EncodeToString(append(b, sum[:checksumLen]...))
+	return base64.RawURLEncoding.EncodeToString(append(b, cursorTag(key, b)...))
 }
 
 // decodeCursor checks that raw is a cursor of order o and returns its values.
-func decodeCursor(arg, raw string, o order) ([]any, error) {
+func decodeCursor(key []byte, arg, raw string, o order) ([]any, error) {
 	b, err := base64.RawURLEncoding.DecodeString(raw)
-	if err != nil || len(b) <= checksumLen {
+	if err != nil || len(b) <= tagLen {
 		return nil, apperr.Input(arg, "not a valid cursor")
 	}
-	b, check := b[:len(b)-checksumLen], b[len(b)-checksumLen:]
-	if sum := sha256.Sum256(b); !bytes.Equal(sum[:checksumLen], check) {
+	b, tag := b[:len(b)-tagLen], b[len(b)-tagLen:]
+	if !hmac.Equal(cursorTag(key, b), tag) {
 		return nil, apperr.Input(arg, "not a valid cursor")
 	}
 	var c cursorDoc
@@ -176,21 +181,22 @@ func sortDoc(o order, reverse bool) bson.D {
 	return d
 }
 
-// paginate runs one keyset page query on coll: the connection's filter, range conditions for
+// paginate runs one keyset page query on the collection coll of s: the connection's filter, range conditions for
 // after/before on o's keys, o's sort (reversed for last/before) and a limit one past the page
 // size to learn whether more nodes follow. keyOf returns a document's values of o's keys.
-func paginate[T any](ctx context.Context, coll *mongo.Collection, filter bson.D, o order, p PageArgs, keyOf func(*T) []any) (*Page[T], error) {
+func paginate[T any](ctx context.Context, s *Store, coll string, filter bson.D, o order, p PageArgs, keyOf func(*T) []any) (*Page[T], error) {
+	c := s.db.Collection(coll)
 	if filter == nil {
 		filter = bson.D{}
 	}
 	var err error
 	if p.rawAfter != "" {
-		if p.after, err = decodeCursor("after", p.rawAfter, o); err != nil {
+		if p.after, err = decodeCursor(s.cursorKey, "after", p.rawAfter, o); err != nil {
 			return nil, err
 		}
 	}
 	if p.rawBef != "" {
-		if p.before, err = decodeCursor("before", p.rawBef, o); err != nil {
+		if p.before, err = decodeCursor(s.cursorKey, "before", p.rawBef, o); err != nil {
 			return nil, err
 		}
 	}
@@ -214,21 +220,21 @@ func paginate[T any](ctx context.Context, coll *mongo.Collection, filter bson.D,
 		Items:   []*T{},
 		Cursors: []string{},
 		count: func(ctx context.Context) (int, error) {
-			n, err := coll.CountDocuments(ctx, filter)
+			n, err := c.CountDocuments(ctx, filter)
 			if err != nil {
-				return 0, fmt.Errorf("count %s: %w", coll.Name(), err)
+				return 0, fmt.Errorf("count %s: %w", c.Name(), err)
 			}
 			return int(n), nil
 		},
 	}
 	opts := options.Find().SetSort(sortDoc(o, p.backward)).SetLimit(int64(p.limit) + 1).SetBatchSize(int32(p.limit) + 1)
-	cur, err := coll.Find(ctx, query, opts)
+	cur, err := c.Find(ctx, query, opts)
 	if err != nil {
-		return nil, fmt.Errorf("page %s: %w", coll.Name(), err)
+		return nil, fmt.Errorf("page %s: %w", c.Name(), err)
 	}
 	items := []*T{}
 	if err := cur.All(ctx, &items); err != nil {
-		return nil, fmt.Errorf("read page of %s: %w", coll.Name(), err)
+		return nil, fmt.Errorf("read page of %s: %w", c.Name(), err)
 	}
 	more := len(items) > p.limit
 	if more {
@@ -242,7 +248,7 @@ func paginate[T any](ctx context.Context, coll *mongo.Collection, filter bson.D,
 	}
 	page.Items = items
 	for _, it := range items {
-		page.Cursors = append(page.Cursors, encodeCursor(o, keyOf(it)))
+		page.Cursors = append(page.Cursors, encodeCursor(s.cursorKey, o, keyOf(it)))
 	}
 	return page, nil
 }

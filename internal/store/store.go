@@ -9,6 +9,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 
@@ -28,11 +30,14 @@ const (
 	membershipsColl = "memberships"
 	meetingsColl    = "meetings"
 	decisionsColl   = "decisions"
+	// metaColl holds the store's own settings, such as the cursor key.
+	metaColl = "meta"
 )
 
 // Store reads and writes smegraph's collections in one MongoDB database.
 type Store struct {
-	db *mongo.Database
+	db        *mongo.Database
+	cursorKey []byte // signs cursors; loaded by Prepare
 }
 
 // New returns a Store over the database named dbName of client. The client is the process's
@@ -54,6 +59,41 @@ func (s *Store) Drop(ctx context.Context) error {
 	if err := s.db.Drop(ctx); err != nil {
 		return fmt.Errorf("drop database: %w", err)
 	}
+	return nil
+}
+
+// Prepare makes the database ready to serve: it creates the indexes and loads the key that
+// signs cursors, creating it (32 random bytes) on the database's first start. Every process
+// on the same database shares the key, so a cursor from one replica works on another and
+// after a restart. Call it once before serving.
+func (s *Store) Prepare(ctx context.Context) error {
+	if err := s.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return fmt.Errorf("cursor key: %w", err)
+	}
+	meta := s.db.Collection(metaColl)
+	id := bson.D{{Key: "_id", Value: "cursor-key"}}
+	// Insert only if absent; a concurrent first start may win the race, which is fine.
+	_, err := meta.UpdateOne(ctx, id,
+		bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "key", Value: base64.StdEncoding.EncodeToString(fresh)}}}},
+		options.UpdateOne().SetUpsert(true))
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("store cursor key: %w", err)
+	}
+	var doc struct {
+		Key string `bson:"key"`
+	}
+	if err := meta.FindOne(ctx, id).Decode(&doc); err != nil {
+		return fmt.Errorf("read cursor key: %w", err)
+	}
+	key, err := base64.StdEncoding.DecodeString(doc.Key)
+	if err != nil || len(key) < 16 {
+		return fmt.Errorf("cursor key in %s is malformed", metaColl)
+	}
+	s.cursorKey = key
 	return nil
 }
 

@@ -120,7 +120,7 @@ func New(t testing.TB) *Env {
 	if err := e.Store.Drop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Store.EnsureIndexes(ctx); err != nil {
+	if err := e.Store.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.MultiWriter(e.logs, t.Output()), nil))

@@ -1,0 +1,206 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
+)
+
+// Request limits, checked before any database work.
+const (
+	// MaxBodyBytes bounds a POST body.
+	MaxBodyBytes = 1 << 20
+	// MaxQueryBytes bounds the query text. Validation time grows with the square of the
+	// query's size (110 KB of repeated fields took 3.5 s); real dashboard queries are a few KB.
+	MaxQueryBytes = 32 << 10
+	// RequestTimeout bounds one request's work; it reaches the driver through the context.
+	RequestTimeout = 10 * time.Second
+)
+
+// Error codes of requests refused before execution.
+const (
+	codeBadRequest       = "BAD_REQUEST"
+	codeUnsupportedMedia = "UNSUPPORTED_MEDIA_TYPE"
+	codeTooLarge         = "REQUEST_TOO_LARGE"
+	codeQueryTooLong     = "QUERY_TOO_LONG"
+	codeUnsupported      = "UNSUPPORTED_DIRECTIVE"
+)
+
+// guard checks a GraphQL HTTP request's shape before gqlgen sees it: a POST must be a JSON
+// object of at most MaxBodyBytes whose query is a string of at most MaxQueryBytes, with
+// operationName a string and variables and extensions objects when present. Batched arrays
+// are refused. A refused request gets a GraphQL-shaped error body with a stable
+// extensions.code, and never an echo of its body. Every request gets RequestTimeout.
+func guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+
+		switch r.Method {
+		case http.MethodPost:
+			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if err != nil || mt != "application/json" {
+				refuse(w, http.StatusUnsupportedMediaType, codeUnsupportedMedia, "send the request as Content-Type: application/json")
+				return
+			}
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+			var tooLarge *http.MaxBytesError
+			switch {
+			case errors.As(err, &tooLarge):
+				refuse(w, http.StatusRequestEntityTooLarge, codeTooLarge, "the request body exceeds 1 MiB")
+				return
+			case err != nil:
+				refuse(w, http.StatusBadRequest, codeBadRequest, "the request body could not be read")
+				return
+			}
+			if code, msg := checkBody(body); code != "" {
+				refuse(w, http.StatusBadRequest, code, msg)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		case http.MethodGet:
+			if len(r.URL.Query().Get("query")) > MaxQueryBytes {
+				refuse(w, http.StatusBadRequest, codeQueryTooLong, "the query exceeds 32 KiB")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkBody returns the error code and message for a POST body that is not a single
+// GraphQL request object, or "" when it is one.
+func checkBody(body []byte) (code, msg string) {
+	body = bytes.TrimSpace(body)
+	if len(body) > 0 && body[0] == '[' {
+		return codeBadRequest, "batched requests (a JSON array) are not supported; send one request object"
+	}
+	var req map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&req); err != nil || req == nil || dec.More() {
+		return codeBadRequest, "the request body must be one JSON object: {\"query\": \"...\", \"variables\": {...}}"
+	}
+	is := func(field string, kind byte) bool {
+		v, ok := req[field]
+		if !ok || string(v) == "null" {
+			return true
+		}
+		return len(v) > 0 && v[0] == kind
+	}
+	var query string
+	if q, ok := req["query"]; !ok || json.Unmarshal(q, &query) != nil || query == "" {
+		return codeBadRequest, "query: must be a non-empty string holding a GraphQL document"
+	}
+	if len(query) > MaxQueryBytes {
+		return codeQueryTooLong, "query: exceeds 32 KiB"
+	}
+	switch {
+	case !is("operationName", '"'):
+		return codeBadRequest, "operationName: must be a string"
+	case !is("variables", '{'):
+		return codeBadRequest, "variables: must be a JSON object"
+	case !is("extensions", '{'):
+		return codeBadRequest, "extensions: must be a JSON object"
+	}
+	return "", ""
+}
+
+// refuse writes a GraphQL-shaped error response.
+func refuse(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": msg, "extensions": map[string]string{"code": code}}},
+	})
+}
+
+// noDefer refuses operations that use @defer or @stream: the server speaks plain JSON
+// responses, where a deferred fragment would be silently dropped.
+type noDefer struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = noDefer{}
+
+func (noDefer) ExtensionName() string                   { return "NoDefer" }
+func (noDefer) Validate(graphql.ExecutableSchema) error { return nil }
+func (noDefer) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	var found *ast.Directive
+	var walk func(ast.SelectionSet)
+	walk = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			if found != nil {
+				return
+			}
+			var dirs ast.DirectiveList
+			switch s := sel.(type) {
+			case *ast.Field:
+				dirs = s.Directives
+				walk(s.SelectionSet)
+			case *ast.InlineFragment:
+				dirs = s.Directives
+				walk(s.SelectionSet)
+			case *ast.FragmentSpread:
+				dirs = s.Directives
+				if s.Definition != nil {
+					walk(s.Definition.SelectionSet)
+				}
+			}
+			for _, d := range dirs {
+				if d.Name == "defer" || d.Name == "stream" {
+					found = d
+				}
+			}
+		}
+	}
+	if oc.Operation != nil {
+		walk(oc.Operation.SelectionSet)
+	}
+	if found == nil {
+		return nil
+	}
+	return &gqlerror.Error{
+		Message:    "@" + found.Name + " is not supported; send the query without it",
+		Locations:  []gqlerror.Location{{Line: found.Position.Line, Column: found.Position.Column}},
+		Extensions: map[string]any{"code": codeUnsupported},
+	}
+}
+
+// Validation bounds. gqlparser reports one error per conflicting pair of fields, so a 29 KB
+// query of 1,000 aliased fields produced 499,500 errors (120 MB); each rule now reports at
+// most maxErrorsPerRule, and a query may hold at most parserTokenLimit tokens (the dashboard
+// query has about 60).
+const (
+	maxErrorsPerRule = 5
+	parserTokenLimit = 5000
+)
+
+// cappedRules returns gqlparser's default validation rules, each reporting at most
+// maxErrorsPerRule errors per query.
+func cappedRules() *rules.Rules {
+	r := rules.NewDefaultRules()
+	for name, rule := range r.GetInner() {
+		r.ReplaceRule(name, func(observers *core.Events, addError core.AddErrFunc) {
+			n := 0
+			rule(observers, func(options ...core.ErrorOption) {
+				if n++; n <= maxErrorsPerRule {
+					addError(options...)
+				}
+			})
+		})
+	}
+	return r
+}
