@@ -56,13 +56,13 @@ type counter struct {
 func Run(m *testing.M) int {
 	uri := os.Getenv("MONGODB_URI")
 	var emb *embedded.Server
+	var dir string
 	if uri == "" {
-		dir, err := os.MkdirTemp("", "smegraph-test-")
-		if err != nil {
+		var err error
+		if dir, err = os.MkdirTemp("", "smegraph-test-"); err != nil {
 			fmt.Fprintln(os.Stderr, "testenv:", err)
 			return 1
 		}
-		defer os.RemoveAll(dir)
 		emb, err = embedded.Start(dir, "127.0.0.1:0", slog.New(slog.NewTextHandler(os.Stderr, nil)))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "testenv:", err)
@@ -92,6 +92,11 @@ func Run(m *testing.M) int {
 	_ = client.Disconnect(ctx) // clients first, then the server they talk to
 	if emb != nil {
 		_ = emb.Stop(ctx)
+		if code == 0 {
+			_ = os.RemoveAll(dir)
+		} else {
+			fmt.Fprintf(os.Stderr, "testenv: the embedded database's files, with each failed test's database, are kept in %s\n", dir)
+		}
 	}
 	return code
 }
