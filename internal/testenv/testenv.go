@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -63,7 +64,9 @@ func Run(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, "testenv:", err)
 			return 1
 		}
-		emb, err = embedded.Start(dir, "127.0.0.1:0", slog.New(slog.NewTextHandler(os.Stderr, nil)))
+		// The same layout as the server's data directory, so `smegraph --data-dir DIR` can
+		// open what a failed run keeps.
+		emb, err = embedded.Start(filepath.Join(dir, "ferretdb"), "127.0.0.1:0", slog.New(slog.NewTextHandler(os.Stderr, nil)))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "testenv:", err)
 			return 1
