@@ -49,19 +49,19 @@ func Complexity() ComplexityRoot {
 		return store.DefaultPageSize
 	}
 
-	c.Query.Countries = func(child int, _ *model.CountryFilter, _ []*model.CountryOrder, first *int, _ *string, last *int, _ *string) int {
+	c.Query.Countries = func(child int, _ *store.CountryFilter, _ []*store.CountryOrder, first *int, _ *string, last *int, _ *string) int {
 		return 1 + page(first, last)*child
 	}
-	c.Query.Agencies = func(child int, _ *model.AgencyFilter, _ []*model.AgencyOrder, first *int, _ *string, last *int, _ *string) int {
+	c.Query.Agencies = func(child int, _ *store.AgencyFilter, _ []*store.AgencyOrder, first *int, _ *string, last *int, _ *string) int {
 		return 1 + page(first, last)*child
 	}
-	c.Query.Groupings = func(child int, _ *model.GroupingFilter, first *int, _ *string, last *int, _ *string) int {
+	c.Query.Groupings = func(child int, _ *store.GroupingFilter, first *int, _ *string, last *int, _ *string) int {
 		return 1 + page(first, last)*child
 	}
-	c.Query.Meetings = func(child int, _ *model.MeetingFilter, _ []*model.MeetingOrder, first *int, _ *string, last *int, _ *string) int {
+	c.Query.Meetings = func(child int, _ *store.MeetingFilter, _ []*store.MeetingOrder, first *int, _ *string, last *int, _ *string) int {
 		return 1 + page(first, last)*child
 	}
-	c.Query.Decisions = func(child int, _ *model.DecisionFilter, first *int, _ *string, last *int, _ *string) int {
+	c.Query.Decisions = func(child int, _ *store.DecisionFilter, first *int, _ *string, last *int, _ *string) int {
 		return 1 + page(first, last)*child
 	}
 	c.Query.Nodes = func(child int, ids []string) int { return 1 + len(ids)*child }

@@ -204,16 +204,16 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Agencies  func(childComplexity int, filter *model.AgencyFilter, orderBy []*model.AgencyOrder, first *int, after *string, last *int, before *string) int
+		Agencies  func(childComplexity int, filter *store.AgencyFilter, orderBy []*store.AgencyOrder, first *int, after *string, last *int, before *string) int
 		Agency    func(childComplexity int, id string) int
-		Countries func(childComplexity int, filter *model.CountryFilter, orderBy []*model.CountryOrder, first *int, after *string, last *int, before *string) int
+		Countries func(childComplexity int, filter *store.CountryFilter, orderBy []*store.CountryOrder, first *int, after *string, last *int, before *string) int
 		Country   func(childComplexity int, code string) int
 		Decision  func(childComplexity int, id string) int
-		Decisions func(childComplexity int, filter *model.DecisionFilter, first *int, after *string, last *int, before *string) int
+		Decisions func(childComplexity int, filter *store.DecisionFilter, first *int, after *string, last *int, before *string) int
 		Grouping  func(childComplexity int, slug string) int
-		Groupings func(childComplexity int, filter *model.GroupingFilter, first *int, after *string, last *int, before *string) int
+		Groupings func(childComplexity int, filter *store.GroupingFilter, first *int, after *string, last *int, before *string) int
 		Meeting   func(childComplexity int, id string) int
-		Meetings  func(childComplexity int, filter *model.MeetingFilter, orderBy []*model.MeetingOrder, first *int, after *string, last *int, before *string) int
+		Meetings  func(childComplexity int, filter *store.MeetingFilter, orderBy []*store.MeetingOrder, first *int, after *string, last *int, before *string) int
 		Node      func(childComplexity int, id string) int
 		Nodes     func(childComplexity int, ids []string) int
 		Search    func(childComplexity int, text string, types []model.SearchType, first *int, lang *string) int
@@ -297,15 +297,15 @@ type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	Country(ctx context.Context, code string) (*store.Country, error)
-	Countries(ctx context.Context, filter *model.CountryFilter, orderBy []*model.CountryOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Country], error)
+	Countries(ctx context.Context, filter *store.CountryFilter, orderBy []*store.CountryOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Country], error)
 	Agency(ctx context.Context, id string) (*store.Agency, error)
-	Agencies(ctx context.Context, filter *model.AgencyFilter, orderBy []*model.AgencyOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Agency], error)
+	Agencies(ctx context.Context, filter *store.AgencyFilter, orderBy []*store.AgencyOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Agency], error)
 	Grouping(ctx context.Context, slug string) (*store.Grouping, error)
-	Groupings(ctx context.Context, filter *model.GroupingFilter, first *int, after *string, last *int, before *string) (*model.Connection[store.Grouping], error)
+	Groupings(ctx context.Context, filter *store.GroupingFilter, first *int, after *string, last *int, before *string) (*model.Connection[store.Grouping], error)
 	Meeting(ctx context.Context, id string) (*store.Meeting, error)
-	Meetings(ctx context.Context, filter *model.MeetingFilter, orderBy []*model.MeetingOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Meeting], error)
+	Meetings(ctx context.Context, filter *store.MeetingFilter, orderBy []*store.MeetingOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Meeting], error)
 	Decision(ctx context.Context, id string) (*store.Decision, error)
-	Decisions(ctx context.Context, filter *model.DecisionFilter, first *int, after *string, last *int, before *string) (*model.Connection[store.Decision], error)
+	Decisions(ctx context.Context, filter *store.DecisionFilter, first *int, after *string, last *int, before *string) (*model.Connection[store.Decision], error)
 	Search(ctx context.Context, text string, types []model.SearchType, first *int, lang *string) ([]*model.SearchHit, error)
 	Stats(ctx context.Context, asOf *string) (*model.Stats, error)
 }
@@ -1025,7 +1025,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Agencies(childComplexity, args["filter"].(*model.AgencyFilter), args["orderBy"].([]*model.AgencyOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Query.Agencies(childComplexity, args["filter"].(*store.AgencyFilter), args["orderBy"].([]*store.AgencyOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.agency":
 		if e.ComplexityRoot.Query.Agency == nil {
 			break
@@ -1047,7 +1047,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Countries(childComplexity, args["filter"].(*model.CountryFilter), args["orderBy"].([]*model.CountryOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Query.Countries(childComplexity, args["filter"].(*store.CountryFilter), args["orderBy"].([]*store.CountryOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.country":
 		if e.ComplexityRoot.Query.Country == nil {
 			break
@@ -1080,7 +1080,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Decisions(childComplexity, args["filter"].(*model.DecisionFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Query.Decisions(childComplexity, args["filter"].(*store.DecisionFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.grouping":
 		if e.ComplexityRoot.Query.Grouping == nil {
 			break
@@ -1102,7 +1102,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Groupings(childComplexity, args["filter"].(*model.GroupingFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Query.Groupings(childComplexity, args["filter"].(*store.GroupingFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
 	case "Query.meeting":
 		if e.ComplexityRoot.Query.Meeting == nil {
@@ -1125,7 +1125,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Meetings(childComplexity, args["filter"].(*model.MeetingFilter), args["orderBy"].([]*model.MeetingOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Query.Meetings(childComplexity, args["filter"].(*store.MeetingFilter), args["orderBy"].([]*store.MeetingOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -1350,6 +1350,9 @@ var sources = []*ast.Source{
 #   BAD_USER_INPUT error, never a silent clamp. Cursors are opaque keyset cursors.
 # - Errors carry ` + "`" + `extensions.code` + "`" + `: BAD_USER_INPUT (with ` + "`" + `extensions.argument` + "`" + `),
 #   NOT_IMPLEMENTED, DATABASE_UNAVAILABLE, INTERNAL_SERVER_ERROR.
+# - Filters and orders run in the database: one query per connection (a ` + "`" + `grouping` + "`" + ` filter on
+#   countries reads the matching memberships first). A cursor belongs to its connection,
+#   filter-independent, and ordering: a cursor of another ordering is BAD_USER_INPUT.
 
 "A calendar date, \"YYYY-MM-DD\"."
 scalar Date
@@ -1370,27 +1373,27 @@ type Query {
 
   "The country with this ISO 3166-1 code: alpha-2, alpha-3 or numeric, any case. Null when unknown."
   country(code: String!): Country
-  "All member countries, by alpha-2 code. ` + "`" + `filter` + "`" + ` and ` + "`" + `orderBy` + "`" + ` are not implemented yet (NOT_IMPLEMENTED)."
+  "Member countries that ` + "`" + `filter` + "`" + ` selects (all by default), ordered by ` + "`" + `orderBy` + "`" + ` (default: by alpha-2 code); every order ends with the code, so it is total."
   countries(filter: CountryFilter, orderBy: [CountryOrder!], first: Int, after: String, last: Int, before: String): CountryConnection!
 
   "The agency with this ID; null when none exists."
   agency(id: ID!): Agency
-  "All SME agencies of the interconnectivity list, by country. ` + "`" + `filter` + "`" + ` and ` + "`" + `orderBy` + "`" + ` are not implemented yet."
+  "SME agencies that ` + "`" + `filter` + "`" + ` selects, ordered by ` + "`" + `orderBy` + "`" + ` (default: by country); by NAME, nameless agencies come last (first when DESC)."
   agencies(filter: AgencyFilter, orderBy: [AgencyOrder!], first: Int, after: String, last: Int, before: String): AgencyConnection!
 
   "The grouping with this slug (e.g. fealac, east-asia, mercosur); null when none exists."
   grouping(slug: String!): Grouping
-  "All groupings: the forum, its regions, trade blocs, APEC, then the working groups. ` + "`" + `filter` + "`" + ` is not implemented yet."
+  "Groupings that ` + "`" + `filter` + "`" + ` selects, in display order: the forum, its regions, trade blocs, APEC, then the working groups."
   groupings(filter: GroupingFilter, first: Int, after: String, last: Int, before: String): GroupingConnection!
 
   "The meeting with this ID; null when none exists."
   meeting(id: ID!): Meeting
-  "All Foreign Ministers' Meetings, by number. ` + "`" + `filter` + "`" + ` and ` + "`" + `orderBy` + "`" + ` are not implemented yet."
+  "Foreign Ministers' Meetings that ` + "`" + `filter` + "`" + ` selects, ordered by ` + "`" + `orderBy` + "`" + ` (default: by number); by START_DATE, meetings without a date come last."
   meetings(filter: MeetingFilter, orderBy: [MeetingOrder!], first: Int, after: String, last: Int, before: String): MeetingConnection!
 
   "The decision with this ID; null when none exists."
   decision(id: ID!): Decision
-  "All decisions, by meeting and then as the meeting's record lists them. ` + "`" + `filter` + "`" + ` is not implemented yet."
+  "Decisions that ` + "`" + `filter` + "`" + ` selects, by meeting and then as the meeting's record lists them."
   decisions(filter: DecisionFilter, first: Int, after: String, last: Int, before: String): DecisionConnection!
 
   "Accent- and case-insensitive search over names, acronyms, titles and codes of every type. Not implemented yet (NOT_IMPLEMENTED)."
@@ -1612,6 +1615,12 @@ type Decision implements Node {
   sources: [Source!]!
 }
 
+"""
+A condition on a string field; all conditions given must hold. eq, ne, in and nin compare
+exactly (after the field's normalisation: codes in any ISO form and any case, slugs in any
+case; on names, any language's name counts); in and nin take at most 100 values. contains and
+startsWith ignore case and accents ("peru" finds Perú) and treat every character literally.
+"""
 input StringFilter {
   eq: String
   ne: String
@@ -1623,22 +1632,28 @@ input StringFilter {
   startsWith: String
 }
 
+"A filter on countries; all fields given must hold. ` + "`" + `and` + "`" + `/` + "`" + `or` + "`" + ` nest filters (an empty ` + "`" + `or` + "`" + ` matches nothing)."
 input CountryFilter {
+  "ISO 3166-1 code in any form (alpha-2, alpha-3, numeric)."
   code: StringFilter
   name: StringFilter
   "Slug of the FEALAC region."
   region: StringFilter
-  "Slug of a grouping the country belongs to today."
+  "Slug of a grouping the country is a full member of today; ne and nin select countries that are members of none of them."
   grouping: StringFilter
+  "Whether the country's interconnectivity-list entry is an address (not NA)."
   hasAgencyURL: Boolean
   and: [CountryFilter!]
   or: [CountryFilter!]
 }
 
+"A filter on agencies; all fields given must hold. ` + "`" + `and` + "`" + `/` + "`" + `or` + "`" + ` nest filters."
 input AgencyFilter {
   "Country code (any ISO form)."
   country: StringFilter
+  "Slug of the country's FEALAC region."
   region: StringFilter
+  "Any of the agency's names, or its acronym."
   name: StringFilter
   kind: [AgencyKind!]
   hasURL: Boolean
@@ -1646,26 +1661,38 @@ input AgencyFilter {
   or: [AgencyFilter!]
 }
 
+"A filter on groupings; all fields given must hold."
 input GroupingFilter {
   slug: StringFilter
   kind: [GroupingKind!]
+  "Any of the grouping's names, or its acronym."
   name: StringFilter
 }
 
+"A filter on meetings; all fields given must hold."
 input MeetingFilter {
+  "The host's code in any ISO form; contains/startsWith also match the host's names."
   host: StringFilter
+  "Meetings in this year or later."
   yearFrom: Int
+  "Meetings in this year or earlier."
   yearTo: Int
 }
 
+"A filter on decisions; all fields given must hold."
 input DecisionFilter {
+  "The global ID of the meeting."
   meeting: ID
   kind: [DecisionKind!]
+  "A topic key, e.g. sme."
   topic: StringFilter
+  "The title in any language."
   title: StringFilter
+  "A country the decision names, by code in any ISO form; contains/startsWith also match its names."
   country: StringFilter
 }
 
+"The direction of a sort key. With several keys, the ID that ends every order follows the last key's direction."
 enum SortDirection { ASC DESC }
 enum CountryOrderField { CODE NAME REGION }
 input CountryOrder { field: CountryOrderField!, direction: SortDirection = ASC }
@@ -2349,16 +2376,16 @@ func (ec *executionContext) field_Query_agencies_args(ctx context.Context, rawAr
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.AgencyFilter, error) {
-			return ec.unmarshalOAgencyFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyFilter(ctx, v)
+		func(ctx context.Context, v any) (*store.AgencyFilter, error) {
+			return ec.unmarshalOAgencyFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["filter"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*model.AgencyOrder, error) {
-			return ec.unmarshalOAgencyOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyOrderᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*store.AgencyOrder, error) {
+			return ec.unmarshalOAgencyOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2417,16 +2444,16 @@ func (ec *executionContext) field_Query_countries_args(ctx context.Context, rawA
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.CountryFilter, error) {
-			return ec.unmarshalOCountryFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐCountryFilter(ctx, v)
+		func(ctx context.Context, v any) (*store.CountryFilter, error) {
+			return ec.unmarshalOCountryFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["filter"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*model.CountryOrder, error) {
-			return ec.unmarshalOCountryOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐCountryOrderᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*store.CountryOrder, error) {
+			return ec.unmarshalOCountryOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2499,8 +2526,8 @@ func (ec *executionContext) field_Query_decisions_args(ctx context.Context, rawA
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.DecisionFilter, error) {
-			return ec.unmarshalODecisionFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐDecisionFilter(ctx, v)
+		func(ctx context.Context, v any) (*store.DecisionFilter, error) {
+			return ec.unmarshalODecisionFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐDecisionFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2559,8 +2586,8 @@ func (ec *executionContext) field_Query_groupings_args(ctx context.Context, rawA
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.GroupingFilter, error) {
-			return ec.unmarshalOGroupingFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐGroupingFilter(ctx, v)
+		func(ctx context.Context, v any) (*store.GroupingFilter, error) {
+			return ec.unmarshalOGroupingFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐGroupingFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2619,16 +2646,16 @@ func (ec *executionContext) field_Query_meetings_args(ctx context.Context, rawAr
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.MeetingFilter, error) {
-			return ec.unmarshalOMeetingFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐMeetingFilter(ctx, v)
+		func(ctx context.Context, v any) (*store.MeetingFilter, error) {
+			return ec.unmarshalOMeetingFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMeetingFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["filter"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*model.MeetingOrder, error) {
-			return ec.unmarshalOMeetingOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐMeetingOrderᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*store.MeetingOrder, error) {
+			return ec.unmarshalOMeetingOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMeetingOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5949,7 +5976,7 @@ func (ec *executionContext) _Query_countries(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Countries(ctx, fc.Args["filter"].(*model.CountryFilter), fc.Args["orderBy"].([]*model.CountryOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Query().Countries(ctx, fc.Args["filter"].(*store.CountryFilter), fc.Args["orderBy"].([]*store.CountryOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[store.Country]) graphql.Marshaler {
@@ -6037,7 +6064,7 @@ func (ec *executionContext) _Query_agencies(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Agencies(ctx, fc.Args["filter"].(*model.AgencyFilter), fc.Args["orderBy"].([]*model.AgencyOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Query().Agencies(ctx, fc.Args["filter"].(*store.AgencyFilter), fc.Args["orderBy"].([]*store.AgencyOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[store.Agency]) graphql.Marshaler {
@@ -6125,7 +6152,7 @@ func (ec *executionContext) _Query_groupings(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Groupings(ctx, fc.Args["filter"].(*model.GroupingFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Query().Groupings(ctx, fc.Args["filter"].(*store.GroupingFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[store.Grouping]) graphql.Marshaler {
@@ -6213,7 +6240,7 @@ func (ec *executionContext) _Query_meetings(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Meetings(ctx, fc.Args["filter"].(*model.MeetingFilter), fc.Args["orderBy"].([]*model.MeetingOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Query().Meetings(ctx, fc.Args["filter"].(*store.MeetingFilter), fc.Args["orderBy"].([]*store.MeetingOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[store.Meeting]) graphql.Marshaler {
@@ -6301,7 +6328,7 @@ func (ec *executionContext) _Query_decisions(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Decisions(ctx, fc.Args["filter"].(*model.DecisionFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Query().Decisions(ctx, fc.Args["filter"].(*store.DecisionFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[store.Decision]) graphql.Marshaler {
@@ -7889,8 +7916,8 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputAgencyFilter(ctx context.Context, obj any) (model.AgencyFilter, error) {
-	var it model.AgencyFilter
+func (ec *executionContext) unmarshalInputAgencyFilter(ctx context.Context, obj any) (store.AgencyFilter, error) {
+	var it store.AgencyFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -7909,21 +7936,21 @@ func (ec *executionContext) unmarshalInputAgencyFilter(ctx context.Context, obj 
 		switch k {
 		case "country":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
-			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐStringFilter(ctx, v)
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐStringFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Country = data
 		case "region":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
-			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐStringFilter(ctx, v)
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐStringFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Region = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
-			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐStringFilter(ctx, v)
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐStringFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7944,14 +7971,14 @@ func (ec *executionContext) unmarshalInputAgencyFilter(ctx context.Context, obj 
 			it.HasURL = data
 		case "and":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
-			data, err := ec.unmarshalOAgencyFilter2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyFilterᚄ(ctx, v)
+			data, err := ec.unmarshalOAgencyFilter2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyFilterᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.And = data
 		case "or":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
-			data, err := ec.unmarshalOAgencyFilter2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyFilterᚄ(ctx, v)
+			data, err := ec.unmarshalOAgencyFilter2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyFilterᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7967,14 +7994,14 @@ func (ec *executionContext) unmarshalInputAgencyFilter(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalAgencyFilter(ctx context.Context, raw any) (model.AgencyFilter, error) {
-	var out model.AgencyFilter
+func UnmarshalAgencyFilter(ctx context.Context, raw any) (store.AgencyFilter, error) {
+	var out store.AgencyFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AgencyFilter", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputAgencyOrder(ctx context.Context, obj any) (model.AgencyOrder, error) {
-	var it model.AgencyOrder
+func (ec *executionContext) unmarshalInputAgencyOrder(ctx context.Context, obj any) (store.AgencyOrder, error) {
+	var it store.AgencyOrder
 	if obj == nil {
 		return it, nil
 	}
@@ -7997,14 +8024,14 @@ func (ec *executionContext) unmarshalInputAgencyOrder(ctx context.Context, obj a
 		switch k {
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNAgencyOrderField2githubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyOrderField(ctx, v)
+			data, err := ec.unmarshalNAgencyOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyOrderField(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Field = data
 		case "direction":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalOSortDirection2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐSortDirection(ctx, v)
+			data, err := ec.unmarshalOSortDirection2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSortDirection(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8020,14 +8047,14 @@ func (ec *executionContext) unmarshalInputAgencyOrder(ctx context.Context, obj a
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalAgencyOrder(ctx context.Context, raw any) (model.AgencyOrder, error) {
-	var out model.AgencyOrder
+func UnmarshalAgencyOrder(ctx context.Context, raw any) (store.AgencyOrder, error) {
+	var out store.AgencyOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AgencyOrder", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCountryFilter(ctx context.Context, obj any) (model.CountryFilter, error) {
-	var it model.CountryFilter
+func (ec *executionContext) unmarshalInputCountryFilter(ctx context.Context, obj any) (store.CountryFilter, error) {
+	var it store.CountryFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -8046,28 +8073,28 @@ func (ec *executionContext) unmarshalInputCountryFilter(ctx context.Context, obj
 		switch k {
 		case "code":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
-			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐStringFilter(ctx, v)
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐStringFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Code = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
-			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐStringFilter(ctx, v)
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐStringFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Name = data
 		case "region":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
-			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐStringFilter(ctx, v)
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐStringFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Region = data
 		case "grouping":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grouping"))
-			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐStringFilter(ctx, v)
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐStringFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8081,14 +8108,14 @@ func (ec *executionContext) unmarshalInputCountryFilter(ctx context.Context, obj
 			it.HasAgencyURL = data
 		case "and":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
-			data, err := ec.unmarshalOCountryFilter2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐCountryFilterᚄ(ctx, v)
+			data, err := ec.unmarshalOCountryFilter2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryFilterᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.And = data
 		case "or":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
-			data, err := ec.unmarshalOCountryFilter2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐCountryFilterᚄ(ctx, v)
+			data, err := ec.unmarshalOCountryFilter2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryFilterᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8104,14 +8131,14 @@ func (ec *executionContext) unmarshalInputCountryFilter(ctx context.Context, obj
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCountryFilter(ctx context.Context, raw any) (model.CountryFilter, error) {
-	var out model.CountryFilter
+func UnmarshalCountryFilter(ctx context.Context, raw any) (store.CountryFilter, error) {
+	var out store.CountryFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CountryFilter", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCountryOrder(ctx context.Context, obj any) (model.CountryOrder, error) {
-	var it model.CountryOrder
+func (ec *executionContext) unmarshalInputCountryOrder(ctx context.Context, obj any) (store.CountryOrder, error) {
+	var it store.CountryOrder
 	if obj == nil {
 		return it, nil
 	}
@@ -8134,14 +8161,14 @@ func (ec *executionContext) unmarshalInputCountryOrder(ctx context.Context, obj 
 		switch k {
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNCountryOrderField2githubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐCountryOrderField(ctx, v)
+			data, err := ec.unmarshalNCountryOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryOrderField(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Field = data
 		case "direction":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalOSortDirection2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐSortDirection(ctx, v)
+			data, err := ec.unmarshalOSortDirection2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSortDirection(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8157,14 +8184,14 @@ func (ec *executionContext) unmarshalInputCountryOrder(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCountryOrder(ctx context.Context, raw any) (model.CountryOrder, error) {
-	var out model.CountryOrder
+func UnmarshalCountryOrder(ctx context.Context, raw any) (store.CountryOrder, error) {
+	var out store.CountryOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CountryOrder", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputDecisionFilter(ctx context.Context, obj any) (model.DecisionFilter, error) {
-	var it model.DecisionFilter
+func (ec *executionContext) unmarshalInputDecisionFilter(ctx context.Context, obj any) (store.DecisionFilter, error) {
+	var it store.DecisionFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -8197,21 +8224,21 @@ func (ec *executionContext) unmarshalInputDecisionFilter(ctx context.Context, ob
 			it.Kind = data
 		case "topic":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topic"))
-			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐStringFilter(ctx, v)
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐStringFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Topic = data
 		case "title":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
-			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐStringFilter(ctx, v)
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐStringFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Title = data
 		case "country":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
-			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐStringFilter(ctx, v)
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐStringFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8227,14 +8254,14 @@ func (ec *executionContext) unmarshalInputDecisionFilter(ctx context.Context, ob
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalDecisionFilter(ctx context.Context, raw any) (model.DecisionFilter, error) {
-	var out model.DecisionFilter
+func UnmarshalDecisionFilter(ctx context.Context, raw any) (store.DecisionFilter, error) {
+	var out store.DecisionFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DecisionFilter", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputGroupingFilter(ctx context.Context, obj any) (model.GroupingFilter, error) {
-	var it model.GroupingFilter
+func (ec *executionContext) unmarshalInputGroupingFilter(ctx context.Context, obj any) (store.GroupingFilter, error) {
+	var it store.GroupingFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -8253,7 +8280,7 @@ func (ec *executionContext) unmarshalInputGroupingFilter(ctx context.Context, ob
 		switch k {
 		case "slug":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
-			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐStringFilter(ctx, v)
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐStringFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8267,7 +8294,7 @@ func (ec *executionContext) unmarshalInputGroupingFilter(ctx context.Context, ob
 			it.Kind = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
-			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐStringFilter(ctx, v)
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐStringFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8283,14 +8310,14 @@ func (ec *executionContext) unmarshalInputGroupingFilter(ctx context.Context, ob
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalGroupingFilter(ctx context.Context, raw any) (model.GroupingFilter, error) {
-	var out model.GroupingFilter
+func UnmarshalGroupingFilter(ctx context.Context, raw any) (store.GroupingFilter, error) {
+	var out store.GroupingFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "GroupingFilter", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputMeetingFilter(ctx context.Context, obj any) (model.MeetingFilter, error) {
-	var it model.MeetingFilter
+func (ec *executionContext) unmarshalInputMeetingFilter(ctx context.Context, obj any) (store.MeetingFilter, error) {
+	var it store.MeetingFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -8309,7 +8336,7 @@ func (ec *executionContext) unmarshalInputMeetingFilter(ctx context.Context, obj
 		switch k {
 		case "host":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("host"))
-			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐStringFilter(ctx, v)
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐStringFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8339,14 +8366,14 @@ func (ec *executionContext) unmarshalInputMeetingFilter(ctx context.Context, obj
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalMeetingFilter(ctx context.Context, raw any) (model.MeetingFilter, error) {
-	var out model.MeetingFilter
+func UnmarshalMeetingFilter(ctx context.Context, raw any) (store.MeetingFilter, error) {
+	var out store.MeetingFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MeetingFilter", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputMeetingOrder(ctx context.Context, obj any) (model.MeetingOrder, error) {
-	var it model.MeetingOrder
+func (ec *executionContext) unmarshalInputMeetingOrder(ctx context.Context, obj any) (store.MeetingOrder, error) {
+	var it store.MeetingOrder
 	if obj == nil {
 		return it, nil
 	}
@@ -8369,14 +8396,14 @@ func (ec *executionContext) unmarshalInputMeetingOrder(ctx context.Context, obj 
 		switch k {
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNMeetingOrderField2githubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐMeetingOrderField(ctx, v)
+			data, err := ec.unmarshalNMeetingOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMeetingOrderField(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Field = data
 		case "direction":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalOSortDirection2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐSortDirection(ctx, v)
+			data, err := ec.unmarshalOSortDirection2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSortDirection(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8392,14 +8419,14 @@ func (ec *executionContext) unmarshalInputMeetingOrder(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalMeetingOrder(ctx context.Context, raw any) (model.MeetingOrder, error) {
-	var out model.MeetingOrder
+func UnmarshalMeetingOrder(ctx context.Context, raw any) (store.MeetingOrder, error) {
+	var out store.MeetingOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MeetingOrder", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputStringFilter(ctx context.Context, obj any) (model.StringFilter, error) {
-	var it model.StringFilter
+func (ec *executionContext) unmarshalInputStringFilter(ctx context.Context, obj any) (store.StringFilter, error) {
+	var it store.StringFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -8469,8 +8496,8 @@ func (ec *executionContext) unmarshalInputStringFilter(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalStringFilter(ctx context.Context, raw any) (model.StringFilter, error) {
-	var out model.StringFilter
+func UnmarshalStringFilter(ctx context.Context, raw any) (store.StringFilter, error) {
+	var out store.StringFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "StringFilter", raw, &out)
 	return out, err
 }
@@ -10365,7 +10392,7 @@ func (ec *executionContext) marshalNAgencyEdge2ᚖgithubᚗcomᚋfealacᚋsmegra
 	return ec._AgencyEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNAgencyFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyFilter(ctx context.Context, v any) (*model.AgencyFilter, error) {
+func (ec *executionContext) unmarshalNAgencyFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyFilter(ctx context.Context, v any) (*store.AgencyFilter, error) {
 	res, err := ec.unmarshalInputAgencyFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -10400,20 +10427,38 @@ var (
 	}
 )
 
-func (ec *executionContext) unmarshalNAgencyOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyOrder(ctx context.Context, v any) (*model.AgencyOrder, error) {
+func (ec *executionContext) unmarshalNAgencyOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyOrder(ctx context.Context, v any) (*store.AgencyOrder, error) {
 	res, err := ec.unmarshalInputAgencyOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNAgencyOrderField2githubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyOrderField(ctx context.Context, v any) (model.AgencyOrderField, error) {
-	var res model.AgencyOrderField
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNAgencyOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyOrderField(ctx context.Context, v any) (store.AgencyOrderField, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNAgencyOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyOrderField[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNAgencyOrderField2githubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyOrderField(ctx context.Context, sel ast.SelectionSet, v model.AgencyOrderField) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNAgencyOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyOrderField(ctx context.Context, sel ast.SelectionSet, v store.AgencyOrderField) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNAgencyOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyOrderField[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AgencyOrderField!")
+	}
+	return res
 }
+
+var (
+	unmarshalNAgencyOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyOrderField = map[string]store.AgencyOrderField{
+		"NAME":       store.AgencyByName,
+		"COUNTRY":    store.AgencyByCountry,
+		"UPDATED_AT": store.AgencyByUpdatedAt,
+	}
+	marshalNAgencyOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyOrderField = map[store.AgencyOrderField]string{
+		store.AgencyByName:      "NAME",
+		store.AgencyByCountry:   "COUNTRY",
+		store.AgencyByUpdatedAt: "UPDATED_AT",
+	}
+)
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
@@ -10485,25 +10530,43 @@ func (ec *executionContext) marshalNCountryEdge2ᚖgithubᚗcomᚋfealacᚋsmegr
 	return ec._CountryEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNCountryFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐCountryFilter(ctx context.Context, v any) (*model.CountryFilter, error) {
+func (ec *executionContext) unmarshalNCountryFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryFilter(ctx context.Context, v any) (*store.CountryFilter, error) {
 	res, err := ec.unmarshalInputCountryFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCountryOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐCountryOrder(ctx context.Context, v any) (*model.CountryOrder, error) {
+func (ec *executionContext) unmarshalNCountryOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryOrder(ctx context.Context, v any) (*store.CountryOrder, error) {
 	res, err := ec.unmarshalInputCountryOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCountryOrderField2githubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐCountryOrderField(ctx context.Context, v any) (model.CountryOrderField, error) {
-	var res model.CountryOrderField
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNCountryOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryOrderField(ctx context.Context, v any) (store.CountryOrderField, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNCountryOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryOrderField[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCountryOrderField2githubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐCountryOrderField(ctx context.Context, sel ast.SelectionSet, v model.CountryOrderField) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNCountryOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryOrderField(ctx context.Context, sel ast.SelectionSet, v store.CountryOrderField) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNCountryOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryOrderField[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CountryOrderField!")
+	}
+	return res
 }
+
+var (
+	unmarshalNCountryOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryOrderField = map[string]store.CountryOrderField{
+		"CODE":   store.CountryByCode,
+		"NAME":   store.CountryByName,
+		"REGION": store.CountryByRegion,
+	}
+	marshalNCountryOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryOrderField = map[store.CountryOrderField]string{
+		store.CountryByCode:   "CODE",
+		store.CountryByName:   "NAME",
+		store.CountryByRegion: "REGION",
+	}
+)
 
 func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := model.UnmarshalDateTime(v)
@@ -10894,20 +10957,36 @@ var (
 	}
 )
 
-func (ec *executionContext) unmarshalNMeetingOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐMeetingOrder(ctx context.Context, v any) (*model.MeetingOrder, error) {
+func (ec *executionContext) unmarshalNMeetingOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMeetingOrder(ctx context.Context, v any) (*store.MeetingOrder, error) {
 	res, err := ec.unmarshalInputMeetingOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNMeetingOrderField2githubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐMeetingOrderField(ctx context.Context, v any) (model.MeetingOrderField, error) {
-	var res model.MeetingOrderField
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNMeetingOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMeetingOrderField(ctx context.Context, v any) (store.MeetingOrderField, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNMeetingOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMeetingOrderField[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNMeetingOrderField2githubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐMeetingOrderField(ctx context.Context, sel ast.SelectionSet, v model.MeetingOrderField) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNMeetingOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMeetingOrderField(ctx context.Context, sel ast.SelectionSet, v store.MeetingOrderField) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNMeetingOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMeetingOrderField[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "MeetingOrderField!")
+	}
+	return res
 }
+
+var (
+	unmarshalNMeetingOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMeetingOrderField = map[string]store.MeetingOrderField{
+		"NUMBER":     store.MeetingByNumber,
+		"START_DATE": store.MeetingByStartDate,
+	}
+	marshalNMeetingOrderField2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMeetingOrderField = map[store.MeetingOrderField]string{
+		store.MeetingByNumber:    "NUMBER",
+		store.MeetingByStartDate: "START_DATE",
+	}
+)
 
 func (ec *executionContext) marshalNMembership2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMembershipᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Membership) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
@@ -11265,16 +11344,16 @@ func (ec *executionContext) marshalOAgency2ᚖgithubᚗcomᚋfealacᚋsmegraph�
 	return ec._Agency(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOAgencyFilter2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyFilterᚄ(ctx context.Context, v any) ([]*model.AgencyFilter, error) {
+func (ec *executionContext) unmarshalOAgencyFilter2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyFilterᚄ(ctx context.Context, v any) ([]*store.AgencyFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*model.AgencyFilter, len(vSlice))
+	res := make([]*store.AgencyFilter, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNAgencyFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyFilter(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNAgencyFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyFilter(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -11282,7 +11361,7 @@ func (ec *executionContext) unmarshalOAgencyFilter2ᚕᚖgithubᚗcomᚋfealac�
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOAgencyFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyFilter(ctx context.Context, v any) (*model.AgencyFilter, error) {
+func (ec *executionContext) unmarshalOAgencyFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyFilter(ctx context.Context, v any) (*store.AgencyFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -11326,16 +11405,16 @@ func (ec *executionContext) marshalOAgencyKind2ᚕgithubᚗcomᚋfealacᚋsmegra
 	return ret
 }
 
-func (ec *executionContext) unmarshalOAgencyOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyOrderᚄ(ctx context.Context, v any) ([]*model.AgencyOrder, error) {
+func (ec *executionContext) unmarshalOAgencyOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyOrderᚄ(ctx context.Context, v any) ([]*store.AgencyOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*model.AgencyOrder, len(vSlice))
+	res := make([]*store.AgencyOrder, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNAgencyOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyOrder(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNAgencyOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyOrder(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -11380,16 +11459,16 @@ func (ec *executionContext) marshalOCountry2ᚖgithubᚗcomᚋfealacᚋsmegraph�
 	return ec._Country(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOCountryFilter2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐCountryFilterᚄ(ctx context.Context, v any) ([]*model.CountryFilter, error) {
+func (ec *executionContext) unmarshalOCountryFilter2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryFilterᚄ(ctx context.Context, v any) ([]*store.CountryFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*model.CountryFilter, len(vSlice))
+	res := make([]*store.CountryFilter, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNCountryFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐCountryFilter(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNCountryFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryFilter(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -11397,7 +11476,7 @@ func (ec *executionContext) unmarshalOCountryFilter2ᚕᚖgithubᚗcomᚋfealac�
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOCountryFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐCountryFilter(ctx context.Context, v any) (*model.CountryFilter, error) {
+func (ec *executionContext) unmarshalOCountryFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryFilter(ctx context.Context, v any) (*store.CountryFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -11405,16 +11484,16 @@ func (ec *executionContext) unmarshalOCountryFilter2ᚖgithubᚗcomᚋfealacᚋs
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOCountryOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐCountryOrderᚄ(ctx context.Context, v any) ([]*model.CountryOrder, error) {
+func (ec *executionContext) unmarshalOCountryOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryOrderᚄ(ctx context.Context, v any) ([]*store.CountryOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*model.CountryOrder, len(vSlice))
+	res := make([]*store.CountryOrder, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNCountryOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐCountryOrder(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNCountryOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryOrder(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -11447,7 +11526,7 @@ func (ec *executionContext) marshalODecision2ᚖgithubᚗcomᚋfealacᚋsmegraph
 	return ec._Decision(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalODecisionFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐDecisionFilter(ctx context.Context, v any) (*model.DecisionFilter, error) {
+func (ec *executionContext) unmarshalODecisionFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐDecisionFilter(ctx context.Context, v any) (*store.DecisionFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -11498,7 +11577,7 @@ func (ec *executionContext) marshalOGrouping2ᚖgithubᚗcomᚋfealacᚋsmegraph
 	return ec._Grouping(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOGroupingFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐGroupingFilter(ctx context.Context, v any) (*model.GroupingFilter, error) {
+func (ec *executionContext) unmarshalOGroupingFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐGroupingFilter(ctx context.Context, v any) (*store.GroupingFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -11585,7 +11664,7 @@ func (ec *executionContext) marshalOMeeting2ᚖgithubᚗcomᚋfealacᚋsmegraph�
 	return ec._Meeting(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOMeetingFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐMeetingFilter(ctx context.Context, v any) (*model.MeetingFilter, error) {
+func (ec *executionContext) unmarshalOMeetingFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMeetingFilter(ctx context.Context, v any) (*store.MeetingFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -11593,16 +11672,16 @@ func (ec *executionContext) unmarshalOMeetingFilter2ᚖgithubᚗcomᚋfealacᚋs
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOMeetingOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐMeetingOrderᚄ(ctx context.Context, v any) ([]*model.MeetingOrder, error) {
+func (ec *executionContext) unmarshalOMeetingOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMeetingOrderᚄ(ctx context.Context, v any) ([]*store.MeetingOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*model.MeetingOrder, len(vSlice))
+	res := make([]*store.MeetingOrder, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNMeetingOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐMeetingOrder(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNMeetingOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMeetingOrder(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -11653,21 +11732,29 @@ func (ec *executionContext) marshalOSearchType2ᚕgithubᚗcomᚋfealacᚋsmegra
 	return ret
 }
 
-func (ec *executionContext) unmarshalOSortDirection2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐSortDirection(ctx context.Context, v any) (*model.SortDirection, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(model.SortDirection)
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalOSortDirection2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSortDirection(ctx context.Context, v any) (store.SortDirection, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOSortDirection2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSortDirection[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOSortDirection2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐSortDirection(ctx context.Context, sel ast.SelectionSet, v *model.SortDirection) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
+func (ec *executionContext) marshalOSortDirection2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSortDirection(ctx context.Context, sel ast.SelectionSet, v store.SortDirection) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOSortDirection2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSortDirection[v])
+	return res
 }
+
+var (
+	unmarshalOSortDirection2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSortDirection = map[string]store.SortDirection{
+		"ASC":  store.Asc,
+		"DESC": store.Desc,
+	}
+	marshalOSortDirection2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSortDirection = map[store.SortDirection]string{
+		store.Asc:  "ASC",
+		store.Desc: "DESC",
+	}
+)
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
@@ -11722,7 +11809,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐStringFilter(ctx context.Context, v any) (*model.StringFilter, error) {
+func (ec *executionContext) unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐStringFilter(ctx context.Context, v any) (*store.StringFilter, error) {
 	if v == nil {
 		return nil, nil
 	}

@@ -73,13 +73,3 @@ func pluck[T any](xs []*T, f func(*T) string) []string {
 	}
 	return out
 }
-
-// notImplemented returns NOT_IMPLEMENTED for the first of the named arguments that is set.
-func notImplemented(args map[string]bool) error {
-	for _, name := range []string{"filter", "orderBy"} {
-		if args[name] {
-			return apperr.NotImplemented(name, true)
-		}
-	}
-	return nil
-}

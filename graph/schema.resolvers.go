@@ -195,15 +195,12 @@ func (r *queryResolver) Country(ctx context.Context, code string) (*store.Countr
 }
 
 // Countries is the resolver for the countries field.
-func (r *queryResolver) Countries(ctx context.Context, filter *model.CountryFilter, orderBy []*model.CountryOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Country], error) {
-	if err := notImplemented(map[string]bool{"filter": filter != nil, "orderBy": orderBy != nil}); err != nil {
-		return nil, err
-	}
+func (r *queryResolver) Countries(ctx context.Context, filter *store.CountryFilter, orderBy []*store.CountryOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Country], error) {
 	p, err := store.NewPageArgs(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Store.Countries(ctx, p)
+	page, err := r.Store.Countries(ctx, filter, orderBy, p)
 	if err != nil {
 		return nil, err
 	}
@@ -220,15 +217,12 @@ func (r *queryResolver) Agency(ctx context.Context, id string) (*store.Agency, e
 }
 
 // Agencies is the resolver for the agencies field.
-func (r *queryResolver) Agencies(ctx context.Context, filter *model.AgencyFilter, orderBy []*model.AgencyOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Agency], error) {
-	if err := notImplemented(map[string]bool{"filter": filter != nil, "orderBy": orderBy != nil}); err != nil {
-		return nil, err
-	}
+func (r *queryResolver) Agencies(ctx context.Context, filter *store.AgencyFilter, orderBy []*store.AgencyOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Agency], error) {
 	p, err := store.NewPageArgs(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Store.Agencies(ctx, p)
+	page, err := r.Store.Agencies(ctx, filter, orderBy, p)
 	if err != nil {
 		return nil, err
 	}
@@ -241,15 +235,12 @@ func (r *queryResolver) Grouping(ctx context.Context, slug string) (*store.Group
 }
 
 // Groupings is the resolver for the groupings field.
-func (r *queryResolver) Groupings(ctx context.Context, filter *model.GroupingFilter, first *int, after *string, last *int, before *string) (*model.Connection[store.Grouping], error) {
-	if err := notImplemented(map[string]bool{"filter": filter != nil}); err != nil {
-		return nil, err
-	}
+func (r *queryResolver) Groupings(ctx context.Context, filter *store.GroupingFilter, first *int, after *string, last *int, before *string) (*model.Connection[store.Grouping], error) {
 	p, err := store.NewPageArgs(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Store.Groupings(ctx, p)
+	page, err := r.Store.Groupings(ctx, filter, p)
 	if err != nil {
 		return nil, err
 	}
@@ -266,15 +257,12 @@ func (r *queryResolver) Meeting(ctx context.Context, id string) (*store.Meeting,
 }
 
 // Meetings is the resolver for the meetings field.
-func (r *queryResolver) Meetings(ctx context.Context, filter *model.MeetingFilter, orderBy []*model.MeetingOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Meeting], error) {
-	if err := notImplemented(map[string]bool{"filter": filter != nil, "orderBy": orderBy != nil}); err != nil {
-		return nil, err
-	}
+func (r *queryResolver) Meetings(ctx context.Context, filter *store.MeetingFilter, orderBy []*store.MeetingOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Meeting], error) {
 	p, err := store.NewPageArgs(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Store.Meetings(ctx, p)
+	page, err := r.Store.Meetings(ctx, filter, orderBy, p)
 	if err != nil {
 		return nil, err
 	}
@@ -291,15 +279,12 @@ func (r *queryResolver) Decision(ctx context.Context, id string) (*store.Decisio
 }
 
 // Decisions is the resolver for the decisions field.
-func (r *queryResolver) Decisions(ctx context.Context, filter *model.DecisionFilter, first *int, after *string, last *int, before *string) (*model.Connection[store.Decision], error) {
-	if err := notImplemented(map[string]bool{"filter": filter != nil}); err != nil {
-		return nil, err
-	}
+func (r *queryResolver) Decisions(ctx context.Context, filter *store.DecisionFilter, first *int, after *string, last *int, before *string) (*model.Connection[store.Decision], error) {
 	p, err := store.NewPageArgs(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Store.Decisions(ctx, p)
+	page, err := r.Store.Decisions(ctx, filter, p)
 	if err != nil {
 		return nil, err
 	}

@@ -881,7 +881,8 @@ func TestEveryDocumentHasSources(t *testing.T) {
 	}
 }
 
-// nilSlices returns the paths of nil slices reachable from v through exported fields.
+// nilSlices returns the paths of nil slices reachable from v through exported fields. The
+// fields the store derives on write (Derived, NameKeys) are the store's, not the seed's.
 func nilSlices(path string, v reflect.Value) []string {
 	var out []string
 	switch v.Kind() {
@@ -891,7 +892,7 @@ func nilSlices(path string, v reflect.Value) []string {
 		}
 	case reflect.Struct:
 		for i := range v.NumField() {
-			if f := v.Type().Field(i); f.IsExported() {
+			if f := v.Type().Field(i); f.IsExported() && f.Name != "Derived" && f.Name != "NameKeys" {
 				out = append(out, nilSlices(path+"."+f.Name, v.Field(i))...)
 			}
 		}

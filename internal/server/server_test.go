@@ -140,14 +140,22 @@ func TestNodeRoundTrip(t *testing.T) {
 func TestPaginationWalk(t *testing.T) {
 	e := testenv.Seeded(t)
 	for _, conn := range []struct {
-		name  string
-		total int
-	}{{"countries", 36}, {"agencies", 18}, {"groupings", 16}, {"meetings", 10}, {"decisions", 22}} {
-		t.Run(conn.name, func(t *testing.T) {
+		name, args string
+		total      int
+	}{
+		{"countries", "", 36}, {"agencies", "", 18}, {"groupings", "", 16}, {"meetings", "", 10}, {"decisions", "", 22},
+		{"countries", "orderBy: [{field: NAME, direction: DESC}], ", 36},
+		{"countries", "orderBy: [{field: REGION}, {field: NAME}], filter: {hasAgencyURL: true}, ", 18},
+		{"agencies", "orderBy: [{field: NAME}], ", 18},
+		{"agencies", "orderBy: [{field: UPDATED_AT, direction: DESC}, {field: COUNTRY}], ", 18},
+		{"meetings", "orderBy: [{field: START_DATE, direction: DESC}], filter: {yearFrom: 2004}, ", 9},
+		{"decisions", "filter: {kind: [DECLARATION, DECISION]}, ", 12},
+	} {
+		t.Run(conn.name+" "+conn.args, func(t *testing.T) {
 			var all struct {
 				C struct{ Nodes []struct{ ID string } } `json:"c"`
 			}
-			e.Query(fmt.Sprintf(`{ c: %s(first: 100) { nodes { id } } }`, conn.name), nil).MustData(t, &all)
+			e.Query(fmt.Sprintf(`{ c: %s(%sfirst: 100) { nodes { id } } }`, conn.name, conn.args), nil).MustData(t, &all)
 			want := make([]string, len(all.C.Nodes))
 			for i, n := range all.C.Nodes {
 				want[i] = n.ID
@@ -174,9 +182,9 @@ func TestPaginationWalk(t *testing.T) {
 				var cursor *string
 				for range 100 {
 					var p page
-					q := fmt.Sprintf(`query($cur: String) { c: %s(first: 7, after: $cur) { totalCount edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`, conn.name)
+					q := fmt.Sprintf(`query($cur: String) { c: %s(%sfirst: 7, after: $cur) { totalCount edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`, conn.name, conn.args)
 					if !forward {
-						q = fmt.Sprintf(`query($cur: String) { c: %s(last: 7, before: $cur) { totalCount edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`, conn.name)
+						q = fmt.Sprintf(`query($cur: String) { c: %s(%slast: 7, before: $cur) { totalCount edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`, conn.name, conn.args)
 					}
 					e.Query(q, map[string]any{"cur": cursor}).MustData(t, &p)
 					if p.C.TotalCount != conn.total {

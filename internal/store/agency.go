@@ -36,6 +36,99 @@ type Agency struct {
 	IdentificationBasis string   `bson:"identificationBasis"`
 	Sources             []Source `bson:"sources"`
 	Revision            `bson:",inline"`
+	Derived             AgencyDerived `bson:",inline"`
+}
+
+// AgencyDerived holds what the store derives from an agency and its country for filtering
+// and ordering; derive recomputes it on every write.
+type AgencyDerived struct {
+	NameKeys     []string `bson:"nameKeys"`     // folded names and acronym
+	SortName     string   `bson:"sortName"`     // "1" + folded English name; "2" when nameless, so those sort last
+	CountryCodes []string `bson:"countryCodes"` // the country's alpha-2, alpha-3 and numeric codes
+	CountryKeys  []string `bson:"countryKeys"`  // the same, folded
+	Region       string   `bson:"region"`       // the country's region slug
+}
+
+func (a *Agency) derive(countries map[string]*Country) {
+	d := AgencyDerived{NameKeys: foldAll(a.Names), SortName: "2", CountryCodes: []string{a.Country}, CountryKeys: []string{Fold(a.Country)}}
+	if a.Acronym != nil {
+		d.NameKeys = append(d.NameKeys, Fold(*a.Acronym))
+	}
+	if len(a.Names) > 0 {
+		d.SortName = "1" + Fold(a.Names[0].Text)
+	}
+	if c, ok := countries[a.Country]; ok {
+		d.CountryCodes = []string{c.Code, c.Alpha3, c.Numeric}
+		d.CountryKeys = c.Derived.CodeKeys
+		d.Region = c.Region
+	}
+	a.Derived = d
+}
+
+// AgencyFilter selects agencies; see the GraphQL input of the same name.
+type AgencyFilter struct {
+	Country *StringFilter
+	Region  *StringFilter
+	Name    *StringFilter
+	Kind    []AgencyKind
+	HasURL  *bool
+	And     []*AgencyFilter
+	Or      []*AgencyFilter
+}
+
+// AgencyOrderField is a sort key of the agencies connection.
+type AgencyOrderField string
+
+// The agency sort keys.
+const (
+	AgencyByName      AgencyOrderField = "NAME"
+	AgencyByCountry   AgencyOrderField = "COUNTRY"
+	AgencyByUpdatedAt AgencyOrderField = "UPDATED_AT"
+)
+
+// AgencyOrder is one sort key with its direction.
+type AgencyOrder struct {
+	Field     AgencyOrderField
+	Direction SortDirection
+}
+
+// agencyFilter translates f into one filter document.
+func agencyFilter(f *AgencyFilter, arg string, budget *int) (bson.D, error) {
+	if f == nil {
+		return nil, nil
+	}
+	var conds bson.A
+	for _, sf := range []struct {
+		f  *StringFilter
+		by stringField
+	}{
+		{f.Country, stringField{arg: arg + ".country", exact: []string{"countryCodes"}, keys: "countryKeys", normalise: codeValue}},
+		{f.Region, stringField{arg: arg + ".region", exact: []string{"region"}, keys: "region", normalise: slugValue}},
+		{f.Name, stringField{arg: arg + ".name", exact: []string{"names.text", "acronym"}, keys: "nameKeys"}},
+	} {
+		c, err := sf.by.translate(sf.f, budget)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, c...)
+	}
+	if f.Kind != nil {
+		conds = append(conds, bson.D{{Key: "kind", Value: bson.D{{Key: "$in", Value: f.Kind}}}})
+	}
+	if f.HasURL != nil {
+		op := "$eq"
+		if *f.HasURL {
+			op = "$ne"
+		}
+		conds = append(conds, bson.D{{Key: "url", Value: bson.D{{Key: op, Value: nil}}}})
+	}
+	nested, err := combine(arg, f.And, f.Or, func(sub *AgencyFilter, arg string) (bson.D, error) {
+		return agencyFilter(sub, arg, budget)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return allOf(append(conds, nested...)), nil
 }
 
 // ID returns the agency's global node ID.
@@ -60,8 +153,32 @@ func (s *Store) AgenciesByCountries(ctx context.Context, codes []string) ([]*Age
 
 var agencyOrder = order{name: "agency:key", keys: []sortKey{{field: "_id"}}}
 
-// Agencies returns one page of all agencies, ordered by key (and so by country).
-func (s *Store) Agencies(ctx context.Context, p PageArgs) (*Page[Agency], error) {
-	return paginate(ctx, s, agenciesColl, nil, agencyOrder, p,
-		func(a *Agency) []any { return []any{a.Key} })
+var agencySortFields = map[AgencyOrderField]string{AgencyByName: "sortName", AgencyByCountry: "country", AgencyByUpdatedAt: "updatedAt"}
+
+var agencyValues = fieldValues[Agency]{
+	"_id":       func(a *Agency) any { return a.Key },
+	"sortName":  func(a *Agency) any { return a.Derived.SortName },
+	"country":   func(a *Agency) any { return a.Country },
+	"updatedAt": func(a *Agency) any { return a.UpdatedAt },
+}
+
+// Agencies returns one page of the agencies that f selects (all when nil), in the order given
+// by orderBy (default: by key, and so by country), always ending with the key as tie-break.
+// By NAME, agencies without a name come last (first when descending).
+func (s *Store) Agencies(ctx context.Context, f *AgencyFilter, orderBy []*AgencyOrder, p PageArgs) (*Page[Agency], error) {
+	keys := make([]AgencyOrderField, len(orderBy))
+	dirs := make([]SortDirection, len(orderBy))
+	for i, o := range orderBy {
+		keys[i], dirs[i] = o.Field, o.Direction
+	}
+	o, err := buildOrder("agency", keys, dirs, agencySortFields, agencyOrder)
+	if err != nil {
+		return nil, err
+	}
+	budget := MaxFilterValues
+	filter, err := agencyFilter(f, "filter", &budget)
+	if err != nil {
+		return nil, err
+	}
+	return paginate(ctx, s, agenciesColl, filter, o, p, keysOf(o, agencyValues))
 }

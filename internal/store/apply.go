@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -28,10 +29,13 @@ func (m *Membership) key() string { return m.Key }
 func (m *Meeting) key() string    { return m.Key }
 func (d *Decision) key() string   { return d.Key }
 
-// document is a stored document with a key and a revision.
+// document is a stored document with a key and a revision. derive recomputes the fields the
+// store keeps for filtering and ordering, from the document and the countries (by alpha-2
+// code) it refers to.
 type document interface {
 	key() string
 	rev() *Revision
+	derive(countries map[string]*Country)
 }
 
 // Dataset is a whole set of reference documents, as the seed package builds them.
@@ -62,13 +66,36 @@ type ApplyResult struct {
 func (s *Store) Apply(ctx context.Context, ds *Dataset, now time.Time) ([]ApplyResult, error) {
 	now = now.UTC().Truncate(time.Millisecond)
 	var results []ApplyResult
+	// Documents derive fields from the countries they name: those being applied, else the
+	// stored ones.
+	countries := map[string]*Country{}
 	steps := []func() (ApplyResult, error){
-		func() (ApplyResult, error) { return apply(ctx, s.db.Collection(countriesColl), ds.Countries, now) },
-		func() (ApplyResult, error) { return apply(ctx, s.db.Collection(groupingsColl), ds.Groupings, now) },
-		func() (ApplyResult, error) { return apply(ctx, s.db.Collection(meetingsColl), ds.Meetings, now) },
-		func() (ApplyResult, error) { return apply(ctx, s.db.Collection(agenciesColl), ds.Agencies, now) },
-		func() (ApplyResult, error) { return apply(ctx, s.db.Collection(membershipsColl), ds.Memberships, now) },
-		func() (ApplyResult, error) { return apply(ctx, s.db.Collection(decisionsColl), ds.Decisions, now) },
+		func() (ApplyResult, error) {
+			stored, err := findAll[Country](ctx, s.db.Collection(countriesColl), bson.D{}, nil)
+			if err != nil {
+				return ApplyResult{}, err
+			}
+			for _, c := range append(stored, ds.Countries...) {
+				c.derive(nil)
+				countries[c.Code] = c
+			}
+			return apply(ctx, s.db.Collection(countriesColl), ds.Countries, countries, now)
+		},
+		func() (ApplyResult, error) {
+			return apply(ctx, s.db.Collection(groupingsColl), ds.Groupings, countries, now)
+		},
+		func() (ApplyResult, error) {
+			return apply(ctx, s.db.Collection(meetingsColl), ds.Meetings, countries, now)
+		},
+		func() (ApplyResult, error) {
+			return apply(ctx, s.db.Collection(agenciesColl), ds.Agencies, countries, now)
+		},
+		func() (ApplyResult, error) {
+			return apply(ctx, s.db.Collection(membershipsColl), ds.Memberships, countries, now)
+		},
+		func() (ApplyResult, error) {
+			return apply(ctx, s.db.Collection(decisionsColl), ds.Decisions, countries, now)
+		},
 	}
 	for _, step := range steps {
 		r, err := step()
@@ -93,11 +120,12 @@ func (s *Store) IsEmpty(ctx context.Context) (bool, error) {
 func apply[T any, PT interface {
 	*T
 	document
-}](ctx context.Context, coll *mongo.Collection, docs []PT, now time.Time) (ApplyResult, error) {
+}](ctx context.Context, coll *mongo.Collection, docs []PT, countries map[string]*Country, now time.Time) (ApplyResult, error) {
 	res := ApplyResult{Collection: coll.Name()}
 	keys := make([]string, len(docs))
 	for i, d := range docs {
 		keys[i] = d.key()
+		d.derive(countries)
 	}
 	stored, err := findAll[T](ctx, coll, in("_id", keys), nil)
 	if err != nil {
@@ -153,4 +181,86 @@ func sameBSON(a, b any) (bool, error) {
 		return false, fmt.Errorf("marshal: %w", err)
 	}
 	return bytes.Equal(ab, bb), nil
+}
+
+// derivedVersion names the current shape of the derived fields; Prepare re-derives every
+// document of a database stored under another version.
+const derivedVersion = 1
+
+// rederive recomputes the derived fields of every stored document whose stored version of
+// them is not derivedVersion, without changing its revision: they are not content.
+func (s *Store) rederive(ctx context.Context) error {
+	meta := s.db.Collection(metaColl)
+	id := bson.D{{Key: "_id", Value: "derived"}}
+	var doc struct {
+		Version int `bson:"version"`
+	}
+	if err := meta.FindOne(ctx, id).Decode(&doc); err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return fmt.Errorf("read derived version: %w", err)
+	}
+	if doc.Version == derivedVersion {
+		return nil
+	}
+	countries, err := findAll[Country](ctx, s.db.Collection(countriesColl), bson.D{}, nil)
+	if err != nil {
+		return err
+	}
+	byCode := map[string]*Country{}
+	for _, c := range countries {
+		c.derive(nil)
+		byCode[c.Code] = c
+	}
+	for _, step := range []func() error{
+		func() error { return rederive[Country](ctx, s.db.Collection(countriesColl), byCode) },
+		func() error { return rederive[Grouping](ctx, s.db.Collection(groupingsColl), byCode) },
+		func() error { return rederive[Meeting](ctx, s.db.Collection(meetingsColl), byCode) },
+		func() error { return rederive[Agency](ctx, s.db.Collection(agenciesColl), byCode) },
+		func() error { return rederive[Decision](ctx, s.db.Collection(decisionsColl), byCode) },
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	_, err = meta.UpdateOne(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "version", Value: derivedVersion}}}},
+		options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("store derived version: %w", err)
+	}
+	return nil
+}
+
+// rederive rewrites the documents of coll whose derived fields are out of date.
+func rederive[T any, PT interface {
+	*T
+	document
+}](ctx context.Context, coll *mongo.Collection, countries map[string]*Country) error {
+	docs, err := findAll[T](ctx, coll, bson.D{}, nil)
+	if err != nil {
+		return err
+	}
+	var writes []mongo.WriteModel
+	for _, d := range docs {
+		before, err := bson.Marshal(d)
+		if err != nil {
+			return fmt.Errorf("marshal: %w", err)
+		}
+		PT(d).derive(countries)
+		after, err := bson.Marshal(d)
+		if err != nil {
+			return fmt.Errorf("marshal: %w", err)
+		}
+		if bytes.Equal(before, after) {
+			continue
+		}
+		writes = append(writes, mongo.NewReplaceOneModel().
+			SetFilter(bson.D{{Key: "_id", Value: PT(d).key()}, {Key: "version", Value: PT(d).rev().Version}}).
+			SetReplacement(d))
+	}
+	if len(writes) == 0 {
+		return nil
+	}
+	if _, err := coll.BulkWrite(ctx, writes, options.BulkWrite().SetOrdered(false)); err != nil {
+		return fmt.Errorf("rederive %s: %w", coll.Name(), err)
+	}
+	return nil
 }

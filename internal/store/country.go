@@ -36,6 +36,52 @@ type Country struct {
 	ListPosition int      `bson:"listPosition"`
 	Sources      []Source `bson:"sources"`
 	Revision     `bson:",inline"`
+	Derived      CountryDerived `bson:",inline"`
+}
+
+// CountryDerived holds what the store derives from a country for filtering and ordering;
+// derive recomputes it on every write.
+type CountryDerived struct {
+	NameKeys     []string `bson:"nameKeys"`     // folded names in every language, variants too
+	CodeKeys     []string `bson:"codeKeys"`     // folded alpha-2, alpha-3, numeric
+	SortName     string   `bson:"sortName"`     // folded English name
+	HasAgencyURL bool     `bson:"hasAgencyURL"` // the list entry is an address, not NA
+}
+
+func (c *Country) derive(map[string]*Country) {
+	c.Derived = CountryDerived{
+		NameKeys:     foldAll(c.Names, c.NameVariants),
+		CodeKeys:     []string{Fold(c.Code), Fold(c.Alpha3), Fold(c.Numeric)},
+		SortName:     Fold(firstText(c.Names)),
+		HasAgencyURL: c.ListEntry != "" && c.ListEntry != "NA",
+	}
+}
+
+// CountryFilter selects countries; see the GraphQL input of the same name.
+type CountryFilter struct {
+	Code         *StringFilter
+	Name         *StringFilter
+	Region       *StringFilter
+	Grouping     *StringFilter
+	HasAgencyURL *bool
+	And          []*CountryFilter
+	Or           []*CountryFilter
+}
+
+// CountryOrderField is a sort key of the countries connection.
+type CountryOrderField string
+
+// The country sort keys.
+const (
+	CountryByCode   CountryOrderField = "CODE"
+	CountryByName   CountryOrderField = "NAME"
+	CountryByRegion CountryOrderField = "REGION"
+)
+
+// CountryOrder is one sort key with its direction.
+type CountryOrder struct {
+	Field     CountryOrderField
+	Direction SortDirection
 }
 
 // ID returns the country's global node ID.
@@ -72,10 +118,73 @@ func (s *Store) CountriesByCodes(ctx context.Context, codes []string) ([]*Countr
 // countryOrder is the default order of the countries connection: by alpha-2 code.
 var countryOrder = order{name: "country:code", keys: []sortKey{{field: "_id"}}}
 
-// Countries returns one page of all countries, ordered by alpha-2 code.
-func (s *Store) Countries(ctx context.Context, p PageArgs) (*Page[Country], error) {
-	return paginate(ctx, s, countriesColl, nil, countryOrder, p,
-		func(c *Country) []any { return []any{c.Code} })
+var countrySortFields = map[CountryOrderField]string{CountryByCode: "_id", CountryByName: "sortName", CountryByRegion: "region"}
+
+var countryValues = fieldValues[Country]{
+	"_id":      func(c *Country) any { return c.Code },
+	"sortName": func(c *Country) any { return c.Derived.SortName },
+	"region":   func(c *Country) any { return c.Region },
+}
+
+// Countries returns one page of the countries that f selects (all when nil), in the order
+// given by orderBy (default: by alpha-2 code), always ending with the code as tie-break.
+func (s *Store) Countries(ctx context.Context, f *CountryFilter, orderBy []*CountryOrder, p PageArgs) (*Page[Country], error) {
+	keys := make([]CountryOrderField, len(orderBy))
+	dirs := make([]SortDirection, len(orderBy))
+	for i, o := range orderBy {
+		keys[i], dirs[i] = o.Field, o.Direction
+	}
+	o, err := buildOrder("country", keys, dirs, countrySortFields, countryOrder)
+	if err != nil {
+		return nil, err
+	}
+	budget := MaxFilterValues
+	filter, err := s.countryFilter(ctx, f, "filter", &budget)
+	if err != nil {
+		return nil, err
+	}
+	return paginate(ctx, s, countriesColl, filter, o, p, keysOf(o, countryValues))
+}
+
+// countryFilter translates f into one filter document. The grouping condition is the one
+// semi-join: FerretDB has no $lookup and no $elemMatch on documents, so it reads the
+// matching memberships first (one query) and selects their countries by code.
+func (s *Store) countryFilter(ctx context.Context, f *CountryFilter, arg string, budget *int) (bson.D, error) {
+	if f == nil {
+		return nil, nil
+	}
+	var conds bson.A
+	for _, sf := range []struct {
+		f  *StringFilter
+		by stringField
+	}{
+		{f.Code, stringField{arg: arg + ".code", exact: []string{"_id", "alpha3", "numeric"}, keys: "codeKeys", normalise: codeValue}},
+		{f.Name, stringField{arg: arg + ".name", exact: []string{"names.text", "nameVariants.text"}, keys: "nameKeys"}},
+		{f.Region, stringField{arg: arg + ".region", exact: []string{"region"}, keys: "region", normalise: slugValue}},
+	} {
+		c, err := sf.by.translate(sf.f, budget)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, c...)
+	}
+	if f.Grouping != nil {
+		c, err := s.memberOf(ctx, f.Grouping, arg+".grouping", budget)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, c...)
+	}
+	if f.HasAgencyURL != nil {
+		conds = append(conds, bson.D{{Key: "hasAgencyURL", Value: *f.HasAgencyURL}})
+	}
+	nested, err := combine(arg, f.And, f.Or, func(sub *CountryFilter, arg string) (bson.D, error) {
+		return s.countryFilter(ctx, sub, arg, budget)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return allOf(append(conds, nested...)), nil
 }
 
 func isDigits(s string) bool {

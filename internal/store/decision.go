@@ -5,6 +5,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/fealac/smegraph/internal/apperr"
 	"github.com/fealac/smegraph/internal/gid"
 )
 
@@ -39,6 +40,38 @@ type Decision struct {
 	Note      *string  `bson:"note"`
 	Sources   []Source `bson:"sources"`
 	Revision  `bson:",inline"`
+	Derived   DecisionDerived `bson:",inline"`
+}
+
+// DecisionDerived holds what the store derives from a decision for filtering.
+type DecisionDerived struct {
+	TitleKeys    []string `bson:"titleKeys"`    // folded titles in every language
+	CountryCodes []string `bson:"countryCodes"` // every ISO form of the countries it names
+	CountryKeys  []string `bson:"countryKeys"`  // the same, folded, with the countries' folded names
+}
+
+func (d *Decision) derive(countries map[string]*Country) {
+	dd := DecisionDerived{TitleKeys: foldAll(d.Titles), CountryCodes: []string{}, CountryKeys: []string{}}
+	for _, code := range d.Countries {
+		if c, ok := countries[code]; ok {
+			dd.CountryCodes = append(dd.CountryCodes, c.Code, c.Alpha3, c.Numeric)
+			dd.CountryKeys = append(append(dd.CountryKeys, c.Derived.CodeKeys...), c.Derived.NameKeys...)
+		} else {
+			dd.CountryCodes = append(dd.CountryCodes, code)
+			dd.CountryKeys = append(dd.CountryKeys, Fold(code))
+		}
+	}
+	d.Derived = dd
+}
+
+// DecisionFilter selects decisions; see the GraphQL input of the same name. Meeting is a
+// meeting's global ID.
+type DecisionFilter struct {
+	Meeting *string
+	Kind    []DecisionKind
+	Topic   *StringFilter
+	Title   *StringFilter
+	Country *StringFilter
 }
 
 // ID returns the decision's global node ID.
@@ -67,8 +100,37 @@ func (s *Store) DecisionsByGroupings(ctx context.Context, slugs []string) ([]*De
 
 var decisionOrder = order{name: "decision:seq", keys: []sortKey{{field: "seq"}, {field: "_id"}}}
 
-// Decisions returns one page of all decisions, by meeting and then as each meeting lists them.
-func (s *Store) Decisions(ctx context.Context, p PageArgs) (*Page[Decision], error) {
-	return paginate(ctx, s, decisionsColl, nil, decisionOrder, p,
+// Decisions returns one page of the decisions that f selects (all when nil), by meeting and
+// then as each meeting lists them. A malformed meeting ID is BAD_USER_INPUT.
+func (s *Store) Decisions(ctx context.Context, f *DecisionFilter, p PageArgs) (*Page[Decision], error) {
+	var conds bson.A
+	if f != nil {
+		if f.Meeting != nil {
+			t, key, err := gid.Decode(*f.Meeting)
+			if err != nil || t != gid.Meeting {
+				return nil, apperr.Input("filter.meeting", "%s is not the ID of a Meeting", apperr.Quote(*f.Meeting))
+			}
+			conds = append(conds, bson.D{{Key: "meeting", Value: key}})
+		}
+		if f.Kind != nil {
+			conds = append(conds, bson.D{{Key: "kind", Value: bson.D{{Key: "$in", Value: f.Kind}}}})
+		}
+		budget := MaxFilterValues
+		for _, sf := range []struct {
+			f  *StringFilter
+			by stringField
+		}{
+			{f.Topic, stringField{arg: "filter.topic", exact: []string{"topics"}, keys: "topics", normalise: slugValue}},
+			{f.Title, stringField{arg: "filter.title", exact: []string{"titles.text"}, keys: "titleKeys"}},
+			{f.Country, stringField{arg: "filter.country", exact: []string{"countryCodes"}, keys: "countryKeys", normalise: codeValue}},
+		} {
+			c, err := sf.by.translate(sf.f, &budget)
+			if err != nil {
+				return nil, err
+			}
+			conds = append(conds, c...)
+		}
+	}
+	return paginate(ctx, s, decisionsColl, allOf(conds), decisionOrder, p,
 		func(d *Decision) []any { return []any{d.Seq, d.Key} })
 }

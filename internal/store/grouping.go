@@ -38,6 +38,21 @@ type Grouping struct {
 	Note            *string          `bson:"note"`
 	Sources         []Source         `bson:"sources"`
 	Revision        `bson:",inline"`
+	NameKeys        []string `bson:"nameKeys"` // derived: folded names and acronym
+}
+
+func (g *Grouping) derive(map[string]*Country) {
+	g.NameKeys = foldAll(g.Names)
+	if g.Acronym != nil {
+		g.NameKeys = append(g.NameKeys, Fold(*g.Acronym))
+	}
+}
+
+// GroupingFilter selects groupings; see the GraphQL input of the same name.
+type GroupingFilter struct {
+	Slug *StringFilter
+	Kind []GroupingKind
+	Name *StringFilter
 }
 
 // ExternalMember is a member of a grouping that is not a FEALAC member country.
@@ -71,9 +86,29 @@ func (s *Store) GroupingsByParents(ctx context.Context, slugs []string) ([]*Grou
 
 var groupingOrder = order{name: "grouping:position", keys: []sortKey{{field: "position"}, {field: "_id"}}}
 
-// Groupings returns one page of all groupings, in display order: the forum, its regions,
-// trade blocs, APEC, then the working groups.
-func (s *Store) Groupings(ctx context.Context, p PageArgs) (*Page[Grouping], error) {
-	return paginate(ctx, s, groupingsColl, nil, groupingOrder, p,
+// Groupings returns one page of the groupings that f selects (all when nil), in display
+// order: the forum, its regions, trade blocs, APEC, then the working groups.
+func (s *Store) Groupings(ctx context.Context, f *GroupingFilter, p PageArgs) (*Page[Grouping], error) {
+	var conds bson.A
+	if f != nil {
+		budget := MaxFilterValues
+		for _, sf := range []struct {
+			f  *StringFilter
+			by stringField
+		}{
+			{f.Slug, stringField{arg: "filter.slug", exact: []string{"_id"}, keys: "_id", normalise: slugValue}},
+			{f.Name, stringField{arg: "filter.name", exact: []string{"names.text", "acronym"}, keys: "nameKeys"}},
+		} {
+			c, err := sf.by.translate(sf.f, &budget)
+			if err != nil {
+				return nil, err
+			}
+			conds = append(conds, c...)
+		}
+		if f.Kind != nil {
+			conds = append(conds, bson.D{{Key: "kind", Value: bson.D{{Key: "$in", Value: f.Kind}}}})
+		}
+	}
+	return paginate(ctx, s, groupingsColl, allOf(conds), groupingOrder, p,
 		func(g *Grouping) []any { return []any{g.Position, g.Slug} })
 }

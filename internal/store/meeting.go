@@ -32,6 +32,48 @@ type Meeting struct {
 	CoChairs  []string `bson:"coChairs"` // alpha-2 codes; empty when no source names them
 	Sources   []Source `bson:"sources"`
 	Revision  `bson:",inline"`
+	Derived   MeetingDerived `bson:",inline"`
+}
+
+// MeetingDerived holds what the store derives from a meeting for filtering and ordering.
+type MeetingDerived struct {
+	HostCodes []string `bson:"hostCodes"` // the host's alpha-2, alpha-3 and numeric codes
+	HostKeys  []string `bson:"hostKeys"`  // the same, folded, with the host's folded names
+	SortStart string   `bson:"sortStart"` // StartDate, or "~" (after every date) when unknown
+}
+
+func (m *Meeting) derive(countries map[string]*Country) {
+	d := MeetingDerived{HostCodes: []string{m.Host}, HostKeys: []string{Fold(m.Host)}, SortStart: "~"}
+	if m.StartDate != nil {
+		d.SortStart = *m.StartDate
+	}
+	if c, ok := countries[m.Host]; ok {
+		d.HostCodes = []string{c.Code, c.Alpha3, c.Numeric}
+		d.HostKeys = append(append([]string{}, c.Derived.CodeKeys...), c.Derived.NameKeys...)
+	}
+	m.Derived = d
+}
+
+// MeetingFilter selects meetings; see the GraphQL input of the same name.
+type MeetingFilter struct {
+	Host     *StringFilter
+	YearFrom *int
+	YearTo   *int
+}
+
+// MeetingOrderField is a sort key of the meetings connection.
+type MeetingOrderField string
+
+// The meeting sort keys.
+const (
+	MeetingByNumber    MeetingOrderField = "NUMBER"
+	MeetingByStartDate MeetingOrderField = "START_DATE"
+)
+
+// MeetingOrder is one sort key with its direction.
+type MeetingOrder struct {
+	Field     MeetingOrderField
+	Direction SortDirection
 }
 
 // ID returns the meeting's global node ID.
@@ -54,10 +96,43 @@ func (s *Store) MeetingsByHosts(ctx context.Context, codes []string) ([]*Meeting
 		bson.D{{Key: "host", Value: 1}, {Key: "number", Value: 1}})
 }
 
-var meetingOrder = order{name: "meeting:number", keys: []sortKey{{field: "number"}, {field: "_id"}}}
+var meetingOrder = order{name: "meeting", keys: []sortKey{{field: "number"}, {field: "_id"}}}
 
-// Meetings returns one page of all meetings, ordered by number.
-func (s *Store) Meetings(ctx context.Context, p PageArgs) (*Page[Meeting], error) {
-	return paginate(ctx, s, meetingsColl, nil, meetingOrder, p,
-		func(m *Meeting) []any { return []any{m.Number, m.Key} })
+var meetingSortFields = map[MeetingOrderField]string{MeetingByNumber: "number", MeetingByStartDate: "sortStart"}
+
+var meetingValues = fieldValues[Meeting]{
+	"_id":       func(m *Meeting) any { return m.Key },
+	"number":    func(m *Meeting) any { return m.Number },
+	"sortStart": func(m *Meeting) any { return m.Derived.SortStart },
+}
+
+// Meetings returns one page of the meetings that f selects (all when nil), in the order given
+// by orderBy (default: by number). By START_DATE, meetings without a date come last.
+// The host filter takes any ISO form or a name of the host.
+func (s *Store) Meetings(ctx context.Context, f *MeetingFilter, orderBy []*MeetingOrder, p PageArgs) (*Page[Meeting], error) {
+	keys := make([]MeetingOrderField, len(orderBy))
+	dirs := make([]SortDirection, len(orderBy))
+	for i, o := range orderBy {
+		keys[i], dirs[i] = o.Field, o.Direction
+	}
+	o, err := buildOrder("meeting", keys, dirs, meetingSortFields, meetingOrder)
+	if err != nil {
+		return nil, err
+	}
+	var conds bson.A
+	if f != nil {
+		budget := MaxFilterValues
+		c, err := stringField{arg: "filter.host", exact: []string{"hostCodes"}, keys: "hostKeys", normalise: codeValue}.translate(f.Host, &budget)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, c...)
+		if f.YearFrom != nil {
+			conds = append(conds, bson.D{{Key: "year", Value: bson.D{{Key: "$gte", Value: *f.YearFrom}}}})
+		}
+		if f.YearTo != nil {
+			conds = append(conds, bson.D{{Key: "year", Value: bson.D{{Key: "$lte", Value: *f.YearTo}}}})
+		}
+	}
+	return paginate(ctx, s, meetingsColl, allOf(conds), o, p, keysOf(o, meetingValues))
 }

@@ -31,6 +31,8 @@ type Membership struct {
 	Revision `bson:",inline"`
 }
 
+func (m *Membership) derive(map[string]*Country) {}
+
 // MembershipsByGroupings returns the memberships in the given groupings, ordered by grouping,
 // country and start.
 func (s *Store) MembershipsByGroupings(ctx context.Context, slugs []string) ([]*Membership, error) {

@@ -140,7 +140,7 @@ func decodeCursor(key []byte, arg, raw string, o order) ([]any, error) {
 	}
 	for _, v := range c.Values {
 		switch v.(type) {
-		case string, int32, int64:
+		case string, int32, int64, bson.DateTime:
 		default:
 			return nil, apperr.Input(arg, "not a valid cursor")
 		}

@@ -94,7 +94,7 @@ func (s *Store) Prepare(ctx context.Context) error {
 		return fmt.Errorf("cursor key in %s is malformed", metaColl)
 	}
 	s.cursorKey = key
-	return nil
+	return s.rederive(ctx)
 }
 
 // EnsureIndexes creates the indexes that the store's queries use. It is idempotent: an index

@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -49,6 +50,7 @@ var (
 type counter struct {
 	mu   sync.Mutex
 	cmds []string
+	docs []bson.Raw
 }
 
 // Run starts the database server, runs the tests and stops the server; use it from TestMain:
@@ -79,6 +81,7 @@ func Run(m *testing.M) int {
 			c := c.(*counter)
 			c.mu.Lock()
 			c.cmds = append(c.cmds, e.CommandName)
+			c.docs = append(c.docs, append(bson.Raw(nil), e.Command...))
 			c.mu.Unlock()
 		}
 	}}
@@ -177,10 +180,18 @@ func (e *Env) Commands() []string {
 	return append([]string(nil), e.count.cmds...)
 }
 
+// CommandDocs returns the commands sent to the Env's database since the last ResetCommands,
+// as the driver sent them.
+func (e *Env) CommandDocs() []bson.Raw {
+	e.count.mu.Lock()
+	defer e.count.mu.Unlock()
+	return append([]bson.Raw(nil), e.count.docs...)
+}
+
 // ResetCommands forgets the commands counted so far.
 func (e *Env) ResetCommands() {
 	e.count.mu.Lock()
-	e.count.cmds = nil
+	e.count.cmds, e.count.docs = nil, nil
 	e.count.mu.Unlock()
 }
 
@@ -273,3 +284,6 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// Client returns the test binary's MongoDB client.
+func Client() *mongo.Client { return client }
