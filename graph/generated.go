@@ -37,6 +37,7 @@ type ResolverRoot interface {
 	Meeting() MeetingResolver
 	Membership() MembershipResolver
 	Query() QueryResolver
+	RegionStats() RegionStatsResolver
 }
 
 type DirectiveRoot struct {
@@ -307,7 +308,10 @@ type QueryResolver interface {
 	Decision(ctx context.Context, id string) (*store.Decision, error)
 	Decisions(ctx context.Context, filter *store.DecisionFilter, first *int, after *string, last *int, before *string) (*model.Connection[store.Decision], error)
 	Search(ctx context.Context, text string, types []model.SearchType, first *int, lang *string) ([]*model.SearchHit, error)
-	Stats(ctx context.Context, asOf *string) (*model.Stats, error)
+	Stats(ctx context.Context, asOf *string) (*store.Stats, error)
+}
+type RegionStatsResolver interface {
+	Region(ctx context.Context, obj *store.RegionStats) (*store.Grouping, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1399,7 +1403,7 @@ type Query {
   "Accent- and case-insensitive search over names, acronyms, titles and codes of every type. Not implemented yet (NOT_IMPLEMENTED)."
   search(text: String!, types: [SearchType!], first: Int, lang: String): [SearchHit!]!
 
-  "Figures for dashboards, computed on the server. asOf defaults to today. Not implemented yet (NOT_IMPLEMENTED)."
+  "Figures for dashboards, computed on the server from the FEALAC and region memberships in force on asOf (default today)."
   stats(asOf: Date): Stats!
 }
 
@@ -1709,8 +1713,11 @@ type SearchHit {
   node: SearchResult!
 }
 
+"FEALAC's figures on one date."
 type Stats {
+  "Member countries on the date."
   countries: Int!
+  "SME agencies of those countries."
   agencies: Int!
   "Countries whose interconnectivity entry has an address, and the share of all members (0..1)."
   countriesWithAgencyURL: Int!
@@ -1718,9 +1725,11 @@ type Stats {
   byRegion: [RegionStats!]!
 }
 
+"The figures of one FEALAC region (kind REGION) on the date."
 type RegionStats {
   region: Grouping!
   countries: Int!
+  "Members of the region whose interconnectivity-list entry is an address."
   countriesWithAgencyURL: Int!
   agencies: Int!
 }
@@ -6419,8 +6428,8 @@ func (ec *executionContext) _Query_stats(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.Query().Stats(ctx, fc.Args["asOf"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Stats) graphql.Marshaler {
-			return ec.marshalNStats2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐStats(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Stats) graphql.Marshaler {
+			return ec.marshalNStats2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐStats(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6526,7 +6535,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _RegionStats_region(ctx context.Context, field graphql.CollectedField, obj *model.RegionStats) (ret graphql.Marshaler) {
+func (ec *executionContext) _RegionStats_region(ctx context.Context, field graphql.CollectedField, obj *store.RegionStats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6535,7 +6544,7 @@ func (ec *executionContext) _RegionStats_region(ctx context.Context, field graph
 			return ec.fieldContext_RegionStats_region(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Region, nil
+			return ec.Resolvers.RegionStats().Region(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Grouping) graphql.Marshaler {
@@ -6549,8 +6558,8 @@ func (ec *executionContext) fieldContext_RegionStats_region(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "RegionStats",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Grouping(ctx, field)
 		},
@@ -6558,7 +6567,7 @@ func (ec *executionContext) fieldContext_RegionStats_region(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _RegionStats_countries(ctx context.Context, field graphql.CollectedField, obj *model.RegionStats) (ret graphql.Marshaler) {
+func (ec *executionContext) _RegionStats_countries(ctx context.Context, field graphql.CollectedField, obj *store.RegionStats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6581,7 +6590,7 @@ func (ec *executionContext) fieldContext_RegionStats_countries(_ context.Context
 	return graphql.NewScalarFieldContext("RegionStats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _RegionStats_countriesWithAgencyURL(ctx context.Context, field graphql.CollectedField, obj *model.RegionStats) (ret graphql.Marshaler) {
+func (ec *executionContext) _RegionStats_countriesWithAgencyURL(ctx context.Context, field graphql.CollectedField, obj *store.RegionStats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6604,7 +6613,7 @@ func (ec *executionContext) fieldContext_RegionStats_countriesWithAgencyURL(_ co
 	return graphql.NewScalarFieldContext("RegionStats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _RegionStats_agencies(ctx context.Context, field graphql.CollectedField, obj *model.RegionStats) (ret graphql.Marshaler) {
+func (ec *executionContext) _RegionStats_agencies(ctx context.Context, field graphql.CollectedField, obj *store.RegionStats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6719,7 +6728,7 @@ func (ec *executionContext) fieldContext_Source_url(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Source", field, false, false, "String")
 }
 
-func (ec *executionContext) _Stats_countries(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_countries(ctx context.Context, field graphql.CollectedField, obj *store.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6742,7 +6751,7 @@ func (ec *executionContext) fieldContext_Stats_countries(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stats_agencies(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_agencies(ctx context.Context, field graphql.CollectedField, obj *store.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6765,7 +6774,7 @@ func (ec *executionContext) fieldContext_Stats_agencies(_ context.Context, field
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stats_countriesWithAgencyURL(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_countriesWithAgencyURL(ctx context.Context, field graphql.CollectedField, obj *store.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6788,7 +6797,7 @@ func (ec *executionContext) fieldContext_Stats_countriesWithAgencyURL(_ context.
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stats_interconnectivityCoverage(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_interconnectivityCoverage(ctx context.Context, field graphql.CollectedField, obj *store.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6811,7 +6820,7 @@ func (ec *executionContext) fieldContext_Stats_interconnectivityCoverage(_ conte
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Float")
 }
 
-func (ec *executionContext) _Stats_byRegion(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_byRegion(ctx context.Context, field graphql.CollectedField, obj *store.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6823,8 +6832,8 @@ func (ec *executionContext) _Stats_byRegion(ctx context.Context, field graphql.C
 			return obj.ByRegion, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.RegionStats) graphql.Marshaler {
-			return ec.marshalNRegionStats2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐRegionStatsᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.RegionStats) graphql.Marshaler {
+			return ec.marshalNRegionStats2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐRegionStatsᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9799,7 +9808,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 var regionStatsImplementors = []string{"RegionStats"}
 
-func (ec *executionContext) _RegionStats(ctx context.Context, sel ast.SelectionSet, obj *model.RegionStats) graphql.Marshaler {
+func (ec *executionContext) _RegionStats(ctx context.Context, sel ast.SelectionSet, obj *store.RegionStats) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, regionStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -9809,24 +9818,25 @@ func (ec *executionContext) _RegionStats(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("RegionStats")
 		case "region":
-			out.Values[i] = ec._RegionStats_region(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RegionStats_region(ctx, field, obj)
+				})
 		case "countries":
 			out.Values[i] = ec._RegionStats_countries(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "countriesWithAgencyURL":
 			out.Values[i] = ec._RegionStats_countriesWithAgencyURL(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "agencies":
 			out.Values[i] = ec._RegionStats_agencies(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9923,7 +9933,7 @@ func (ec *executionContext) _Source(ctx context.Context, sel ast.SelectionSet, o
 
 var statsImplementors = []string{"Stats"}
 
-func (ec *executionContext) _Stats(ctx context.Context, sel ast.SelectionSet, obj *model.Stats) graphql.Marshaler {
+func (ec *executionContext) _Stats(ctx context.Context, sel ast.SelectionSet, obj *store.Stats) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, statsImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -11058,11 +11068,11 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋfealacᚋsmegraph
 	return ec._PageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNRegionStats2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐRegionStatsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RegionStats) graphql.Marshaler {
+func (ec *executionContext) marshalNRegionStats2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐRegionStatsᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.RegionStats) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRegionStats2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐRegionStats(ctx, sel, v[i])
+		return ec.marshalNRegionStats2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐRegionStats(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -11074,7 +11084,7 @@ func (ec *executionContext) marshalNRegionStats2ᚕᚖgithubᚗcomᚋfealacᚋsm
 	return ret
 }
 
-func (ec *executionContext) marshalNRegionStats2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐRegionStats(ctx context.Context, sel ast.SelectionSet, v *model.RegionStats) graphql.Marshaler {
+func (ec *executionContext) marshalNRegionStats2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐRegionStats(ctx context.Context, sel ast.SelectionSet, v *store.RegionStats) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RegionStats!")
 		return graphql.Null
@@ -11144,7 +11154,7 @@ func (ec *executionContext) marshalNSource2ᚕgithubᚗcomᚋfealacᚋsmegraph�
 	return ret
 }
 
-func (ec *executionContext) marshalNStats2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐStats(ctx context.Context, sel ast.SelectionSet, v *model.Stats) graphql.Marshaler {
+func (ec *executionContext) marshalNStats2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐStats(ctx context.Context, sel ast.SelectionSet, v *store.Stats) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Stats!")
 		return graphql.Null

@@ -297,8 +297,13 @@ func (r *queryResolver) Search(ctx context.Context, text string, types []model.S
 }
 
 // Stats is the resolver for the stats field.
-func (r *queryResolver) Stats(ctx context.Context, asOf *string) (*model.Stats, error) {
-	return nil, apperr.NotImplemented("stats", false)
+func (r *queryResolver) Stats(ctx context.Context, asOf *string) (*store.Stats, error) {
+	return r.Store.Stats(ctx, day(asOf))
+}
+
+// Region is the resolver for the region field.
+func (r *regionStatsResolver) Region(ctx context.Context, obj *store.RegionStats) (*store.Grouping, error) {
+	return r.loaders(ctx).Grouping.Load(ctx, obj.Region)
 }
 
 func (r *Resolver) Agency() AgencyResolver { return &agencyResolver{r} }
@@ -315,12 +320,15 @@ func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) RegionStats() RegionStatsResolver { return &regionStatsResolver{r} }
+
 type (
-	agencyResolver     struct{ *Resolver }
-	countryResolver    struct{ *Resolver }
-	decisionResolver   struct{ *Resolver }
-	groupingResolver   struct{ *Resolver }
-	meetingResolver    struct{ *Resolver }
-	membershipResolver struct{ *Resolver }
-	queryResolver      struct{ *Resolver }
+	agencyResolver      struct{ *Resolver }
+	countryResolver     struct{ *Resolver }
+	decisionResolver    struct{ *Resolver }
+	groupingResolver    struct{ *Resolver }
+	meetingResolver     struct{ *Resolver }
+	membershipResolver  struct{ *Resolver }
+	queryResolver       struct{ *Resolver }
+	regionStatsResolver struct{ *Resolver }
 )

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-
-	"github.com/fealac/smegraph/internal/store"
 )
 
 // Relay page information of a connection.
@@ -26,26 +24,10 @@ type PageInfo struct {
 type Query struct {
 }
 
-type RegionStats struct {
-	Region                 *store.Grouping `json:"region"`
-	Countries              int             `json:"countries"`
-	CountriesWithAgencyURL int             `json:"countriesWithAgencyURL"`
-	Agencies               int             `json:"agencies"`
-}
-
 type SearchHit struct {
 	// Relevance, higher is better; exact code/acronym matches rank first.
 	Score float64 `json:"score"`
 	Node  Node    `json:"node"`
-}
-
-type Stats struct {
-	Countries int `json:"countries"`
-	Agencies  int `json:"agencies"`
-	// Countries whose interconnectivity entry has an address, and the share of all members (0..1).
-	CountriesWithAgencyURL    int            `json:"countriesWithAgencyURL"`
-	InterconnectivityCoverage float64        `json:"interconnectivityCoverage"`
-	ByRegion                  []*RegionStats `json:"byRegion"`
 }
 
 type SearchType string
