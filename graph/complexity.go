@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"github.com/fealac/smegraph/graph/model"
 	"github.com/fealac/smegraph/internal/store"
 )
 
@@ -65,7 +64,7 @@ func Complexity() ComplexityRoot {
 		return 1 + page(first, last)*child
 	}
 	c.Query.Nodes = func(child int, ids []string) int { return 1 + len(ids)*child }
-	c.Query.Search = func(child int, _ string, _ []model.SearchType, first *int, _ *string) int {
+	c.Query.Search = func(child int, _ string, _ []store.SearchType, first *int, _ *string) int {
 		return 1 + page(first, nil)*child
 	}
 

@@ -217,7 +217,7 @@ type ComplexityRoot struct {
 		Meetings  func(childComplexity int, filter *store.MeetingFilter, orderBy []*store.MeetingOrder, first *int, after *string, last *int, before *string) int
 		Node      func(childComplexity int, id string) int
 		Nodes     func(childComplexity int, ids []string) int
-		Search    func(childComplexity int, text string, types []model.SearchType, first *int, lang *string) int
+		Search    func(childComplexity int, text string, types []store.SearchType, first *int, lang *string) int
 		Stats     func(childComplexity int, asOf *string) int
 	}
 
@@ -307,7 +307,7 @@ type QueryResolver interface {
 	Meetings(ctx context.Context, filter *store.MeetingFilter, orderBy []*store.MeetingOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Meeting], error)
 	Decision(ctx context.Context, id string) (*store.Decision, error)
 	Decisions(ctx context.Context, filter *store.DecisionFilter, first *int, after *string, last *int, before *string) (*model.Connection[store.Decision], error)
-	Search(ctx context.Context, text string, types []model.SearchType, first *int, lang *string) ([]*model.SearchHit, error)
+	Search(ctx context.Context, text string, types []store.SearchType, first *int, lang *string) ([]*model.SearchHit, error)
 	Stats(ctx context.Context, asOf *string) (*store.Stats, error)
 }
 type RegionStatsResolver interface {
@@ -1162,7 +1162,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Search(childComplexity, args["text"].(string), args["types"].([]model.SearchType), args["first"].(*int), args["lang"].(*string)), true
+		return e.ComplexityRoot.Query.Search(childComplexity, args["text"].(string), args["types"].([]store.SearchType), args["first"].(*int), args["lang"].(*string)), true
 	case "Query.stats":
 		if e.ComplexityRoot.Query.Stats == nil {
 			break
@@ -1353,7 +1353,7 @@ var sources = []*ast.Source{
 # - ` + "`" + `first` + "`" + `/` + "`" + `last` + "`" + ` default to 20 and may not exceed 100; a larger or negative value is a
 #   BAD_USER_INPUT error, never a silent clamp. Cursors are opaque keyset cursors.
 # - Errors carry ` + "`" + `extensions.code` + "`" + `: BAD_USER_INPUT (with ` + "`" + `extensions.argument` + "`" + `),
-#   NOT_IMPLEMENTED, DATABASE_UNAVAILABLE, INTERNAL_SERVER_ERROR.
+#   DATABASE_UNAVAILABLE, INTERNAL_SERVER_ERROR, and the request-limit codes of the README.
 # - Filters and orders run in the database: one query per connection (a ` + "`" + `grouping` + "`" + ` filter on
 #   countries reads the matching memberships first). A cursor belongs to its connection,
 #   filter-independent, and ordering: a cursor of another ordering is BAD_USER_INPUT.
@@ -1400,7 +1400,14 @@ type Query {
   "Decisions that ` + "`" + `filter` + "`" + ` selects, by meeting and then as the meeting's record lists them."
   decisions(filter: DecisionFilter, first: Int, after: String, last: Int, before: String): DecisionConnection!
 
-  "Accent- and case-insensitive search over names, acronyms, titles and codes of every type. Not implemented yet (NOT_IMPLEMENTED)."
+  """
+  Accent- and case-insensitive search over codes (any ISO form), slugs, acronyms, names in
+  every language and titles of the given types (default: all), every character taken
+  literally. Ranked by score: exact code, slug or acronym (4), exact name (3), prefix (2),
+  substring (1); ties by English name. ` + "`" + `first` + "`" + ` is 1..100 (default 20); ` + "`" + `lang` + "`" + ` is checked like
+  other lang arguments and picks the language of nothing else (names are fields of the hits).
+  Empty or blank text is BAD_USER_INPUT.
+  """
   search(text: String!, types: [SearchType!], first: Int, lang: String): [SearchHit!]!
 
   "Figures for dashboards, computed on the server from the FEALAC and region memberships in force on asOf (default today)."
@@ -2745,8 +2752,8 @@ func (ec *executionContext) field_Query_search_args(ctx context.Context, rawArgs
 	}
 	args["text"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "types",
-		func(ctx context.Context, v any) ([]model.SearchType, error) {
-			return ec.unmarshalOSearchType2ᚕgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐSearchTypeᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]store.SearchType, error) {
+			return ec.unmarshalOSearchType2ᚕgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSearchTypeᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6381,7 +6388,7 @@ func (ec *executionContext) _Query_search(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Search(ctx, fc.Args["text"].(string), fc.Args["types"].([]model.SearchType), fc.Args["first"].(*int), fc.Args["lang"].(*string))
+			return ec.Resolvers.Query().Search(ctx, fc.Args["text"].(string), fc.Args["types"].([]store.SearchType), fc.Args["first"].(*int), fc.Args["lang"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.SearchHit) graphql.Marshaler {
@@ -11124,15 +11131,37 @@ func (ec *executionContext) marshalNSearchResult2githubᚗcomᚋfealacᚋsmegrap
 	return ec._SearchResult(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNSearchType2githubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐSearchType(ctx context.Context, v any) (model.SearchType, error) {
-	var res model.SearchType
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNSearchType2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSearchType(ctx context.Context, v any) (store.SearchType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNSearchType2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSearchType[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNSearchType2githubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐSearchType(ctx context.Context, sel ast.SelectionSet, v model.SearchType) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNSearchType2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSearchType(ctx context.Context, sel ast.SelectionSet, v store.SearchType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNSearchType2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSearchType[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "SearchType!")
+	}
+	return res
 }
+
+var (
+	unmarshalNSearchType2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSearchType = map[string]store.SearchType{
+		"COUNTRY":  store.SearchCountry,
+		"AGENCY":   store.SearchAgency,
+		"GROUPING": store.SearchGrouping,
+		"MEETING":  store.SearchMeeting,
+		"DECISION": store.SearchDecision,
+	}
+	marshalNSearchType2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSearchType = map[store.SearchType]string{
+		store.SearchCountry:  "COUNTRY",
+		store.SearchAgency:   "AGENCY",
+		store.SearchGrouping: "GROUPING",
+		store.SearchMeeting:  "MEETING",
+		store.SearchDecision: "DECISION",
+	}
+)
 
 func (ec *executionContext) marshalNSource2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSource(ctx context.Context, sel ast.SelectionSet, v store.Source) graphql.Marshaler {
 	return ec._Source(ctx, sel, &v)
@@ -11706,16 +11735,16 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋfealacᚋsmegraphᚋgrap
 	return ec._Node(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOSearchType2ᚕgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐSearchTypeᚄ(ctx context.Context, v any) ([]model.SearchType, error) {
+func (ec *executionContext) unmarshalOSearchType2ᚕgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSearchTypeᚄ(ctx context.Context, v any) ([]store.SearchType, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]model.SearchType, len(vSlice))
+	res := make([]store.SearchType, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNSearchType2githubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐSearchType(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNSearchType2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSearchType(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -11723,14 +11752,14 @@ func (ec *executionContext) unmarshalOSearchType2ᚕgithubᚗcomᚋfealacᚋsmeg
 	return res, nil
 }
 
-func (ec *executionContext) marshalOSearchType2ᚕgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐSearchTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SearchType) graphql.Marshaler {
+func (ec *executionContext) marshalOSearchType2ᚕgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSearchTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []store.SearchType) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNSearchType2githubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐSearchType(ctx, sel, v[i])
+		return ec.marshalNSearchType2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐSearchType(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

@@ -292,8 +292,26 @@ func (r *queryResolver) Decisions(ctx context.Context, filter *store.DecisionFil
 }
 
 // Search is the resolver for the search field.
-func (r *queryResolver) Search(ctx context.Context, text string, types []model.SearchType, first *int, lang *string) ([]*model.SearchHit, error) {
-	return nil, apperr.NotImplemented("search", false)
+func (r *queryResolver) Search(ctx context.Context, text string, types []store.SearchType, first *int, lang *string) ([]*model.SearchHit, error) {
+	if _, err := wanted(ctx, lang); err != nil {
+		return nil, err
+	}
+	n := store.DefaultPageSize
+	if first != nil {
+		if *first < 1 || *first > store.MaxPageSize {
+			return nil, apperr.Input("first", "must be between 1 and %d, got %d", store.MaxPageSize, *first)
+		}
+		n = *first
+	}
+	hits, err := r.Store.Search(ctx, text, types, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.SearchHit, len(hits))
+	for i, h := range hits {
+		out[i] = &model.SearchHit{Score: h.Score, Node: h.Node.(model.Node)}
+	}
+	return out, nil
 }
 
 // Stats is the resolver for the stats field.

@@ -2,13 +2,6 @@
 
 package model
 
-import (
-	"bytes"
-	"fmt"
-	"io"
-	"strconv"
-)
-
 // Relay page information of a connection.
 type PageInfo struct {
 	// More nodes follow the page (with first/after), or `before` was given (with last/before).
@@ -28,65 +21,4 @@ type SearchHit struct {
 	// Relevance, higher is better; exact code/acronym matches rank first.
 	Score float64 `json:"score"`
 	Node  Node    `json:"node"`
-}
-
-type SearchType string
-
-const (
-	SearchTypeCountry  SearchType = "COUNTRY"
-	SearchTypeAgency   SearchType = "AGENCY"
-	SearchTypeGrouping SearchType = "GROUPING"
-	SearchTypeMeeting  SearchType = "MEETING"
-	SearchTypeDecision SearchType = "DECISION"
-)
-
-var AllSearchType = []SearchType{
-	SearchTypeCountry,
-	SearchTypeAgency,
-	SearchTypeGrouping,
-	SearchTypeMeeting,
-	SearchTypeDecision,
-}
-
-func (e SearchType) IsValid() bool {
-	switch e {
-	case SearchTypeCountry, SearchTypeAgency, SearchTypeGrouping, SearchTypeMeeting, SearchTypeDecision:
-		return true
-	}
-	return false
-}
-
-func (e SearchType) String() string {
-	return string(e)
-}
-
-func (e *SearchType) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = SearchType(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid SearchType", str)
-	}
-	return nil
-}
-
-func (e SearchType) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *SearchType) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e SearchType) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
 }

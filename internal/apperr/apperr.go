@@ -54,15 +54,3 @@ func Quote(s string) string {
 func Input(argument, format string, args ...any) *Error {
 	return &Error{Code: BadUserInput, Argument: argument, Message: fmt.Sprintf(format, args...)}
 }
-
-// NotImplemented returns the error for a contract argument or field, named by what, that this
-// version does not serve yet. isArgument says whether what is an argument.
-func NotImplemented(what string, isArgument bool) *Error {
-	if isArgument {
-		return &Error{Code: CodeNotImplemented, Argument: what, Message: "not implemented yet"}
-	}
-	return &Error{Code: CodeNotImplemented, Message: what + " is not implemented yet"}
-}
-
-// CodeNotImplemented marks a contract name that exists in the schema but is not served yet.
-const CodeNotImplemented Code = "NOT_IMPLEMENTED"

@@ -69,19 +69,6 @@ func TestBadArguments(t *testing.T) {
 	}
 }
 
-// TestNotImplementedYet checks that contract fields not served yet say so.
-func TestNotImplementedYet(t *testing.T) {
-	e := testenv.Seeded(t)
-	for _, q := range []string{
-		`{ search(text: "peru") { score } }`,
-	} {
-		r := e.Query(q, nil)
-		if len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_IMPLEMENTED" {
-			t.Errorf("%s: %s", q, r.Body)
-		}
-	}
-}
-
 // TestDatabaseDown checks that a database failure gives a generic message with a stable
 // code, the cause only in the log, and /readyz 503.
 func TestDatabaseDown(t *testing.T) {

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -200,5 +201,89 @@ func TestRederive(t *testing.T) {
 	var v struct{ Version int }
 	if err := db.Collection("countries").FindOne(ctx, bson.D{{Key: "_id", Value: "PE"}}).Decode(&v); err != nil || v.Version != 1 {
 		t.Errorf("version %d, %v", v.Version, err)
+	}
+}
+
+// hits runs a search and returns "Type:score:label" per hit, label being a code, slug, acronym
+// or English name/title.
+func hits(t *testing.T, e *testenv.Env, vars map[string]any) []string {
+	t.Helper()
+	var data struct {
+		Search []struct {
+			Score float64
+			Node  map[string]any
+		}
+	}
+	e.Query(`query($t: String!, $types: [SearchType!], $n: Int) { search(text: $t, types: $types, first: $n) { score node {
+		__typename ... on Country { code } ... on Agency { acronym name } ... on Grouping { slug }
+		... on Meeting { title } ... on Decision { title } } } }`, vars).MustData(t, &data)
+	out := []string{}
+	for _, h := range data.Search {
+		label := ""
+		for _, f := range []string{"code", "acronym", "slug", "title", "name"} {
+			if s, ok := h.Node[f].(string); ok {
+				label = s
+				break
+			}
+		}
+		out = append(out, fmt.Sprintf("%s:%g:%s", h.Node["__typename"], h.Score, label))
+	}
+	return out
+}
+
+// TestSearch checks ranking (exact code or acronym, exact name, prefix, substring; ties by
+// name), accent- and case-insensitivity in every language, and literal punctuation.
+func TestSearch(t *testing.T) {
+	e := testenv.Seeded(t)
+	cases := []struct {
+		vars map[string]any
+		want string
+	}{
+		// The exact code first, then every name containing "per", by name across types.
+		{map[string]any{"t": "per"}, "Country:4:PE Grouping:1:apec Grouping:1:fealac Decision:1:Manila Plan of Action to Further Enhance Cooperation Between East Asia and Latin America Agency:1:Kemenkop UKM Agency:1:MEDAC Grouping:1:wg-spcsd"},
+		{map[string]any{"t": "Perú"}, "Country:3:PE"},
+		{map[string]any{"t": "peru", "types": []string{"COUNTRY", "AGENCY"}}, "Country:3:PE"},
+		{map[string]any{"t": "MÉXICO"}, "Country:3:MX"},
+		{map[string]any{"t": "viet nam"}, ""},
+		{map[string]any{"t": "vietnam"}, "Country:3:VN"},
+		{map[string]any{"t": "vietna"}, "Country:2:VN"},
+		{map[string]any{"t": "japao"}, "Country:3:JP"},
+		{map[string]any{"t": "MERCOSUR"}, "Grouping:4:mercosur"},
+		{map[string]any{"t": "mercosul"}, "Grouping:1:mercosur"}, // inside "Mercado Comum do Sul (MERCOSUL)"
+		{map[string]any{"t": "produce"}, "Agency:4:PRODUCE"},
+		{map[string]any{"t": "brasilia"}, "Meeting:3:3rd FEALAC Foreign Ministers' Meeting Decision:2:Brasilia Ministerial Declaration and Programme of Action"},
+		{map[string]any{"t": "small and medium", "n": 3}, "Decision:1:Decision on Small and Medium Enterprise Decision:1:Decision on the Bi-Regional Center for the Development of Small and Medium Enterprises Agency:1:Kemenkop UKM"},
+		{map[string]any{"t": "korea", "types": []string{"COUNTRY", "DECISION"}}, "Country:3:KR Decision:1:Republic of Korea to host the FEALAC Cyber Secretariat"},
+		{map[string]any{"t": ".*"}, ""},
+		{map[string]any{"t": "(["}, ""},
+		{map[string]any{"t": "20 years:"}, "Decision:1:Santo Domingo Declaration – \"20 years: New Actions for a Better Future\""},
+	}
+	for _, c := range cases {
+		if got := join(hits(t, e, c.vars)); got != c.want {
+			t.Errorf("search %v:\ngot  %q\nwant %q", c.vars, got, c.want)
+		}
+	}
+
+	// Ranking holds across types on a broad text: scores never rise down the list.
+	got := hits(t, e, map[string]any{"t": "an", "n": 100})
+	var scores []float64
+	for _, h := range got {
+		var typ, label string
+		var s float64
+		fmt.Sscanf(strings.Replace(h, ":", " ", 2), "%s %g %s", &typ, &s, &label)
+		scores = append(scores, s)
+	}
+	for i := 1; i < len(scores); i++ {
+		if scores[i] > scores[i-1] {
+			t.Errorf("not ranked by score: %v", got)
+			break
+		}
+	}
+
+	for _, bad := range []map[string]any{{"t": ""}, {"t": "   "}, {"t": "x", "n": 0}, {"t": "x", "n": 101}} {
+		r := e.Query(`query($t: String!, $n: Int) { search(text: $t, first: $n) { score } }`, bad)
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
+			t.Errorf("search %v: %s", bad, r.Body)
+		}
 	}
 }

@@ -48,10 +48,11 @@ type DecisionDerived struct {
 	TitleKeys    []string `bson:"titleKeys"`    // folded titles in every language
 	CountryCodes []string `bson:"countryCodes"` // every ISO form of the countries it names
 	CountryKeys  []string `bson:"countryKeys"`  // the same, folded, with the countries' folded names
+	SortName     string   `bson:"sortName"`     // folded English title
 }
 
 func (d *Decision) derive(countries map[string]*Country) {
-	dd := DecisionDerived{TitleKeys: foldAll(d.Titles), CountryCodes: []string{}, CountryKeys: []string{}}
+	dd := DecisionDerived{TitleKeys: foldAll(d.Titles), CountryCodes: []string{}, CountryKeys: []string{}, SortName: Fold(firstText(d.Titles))}
 	for _, code := range d.Countries {
 		if c, ok := countries[code]; ok {
 			dd.CountryCodes = append(dd.CountryCodes, c.Code, c.Alpha3, c.Numeric)

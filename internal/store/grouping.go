@@ -39,9 +39,11 @@ type Grouping struct {
 	Sources         []Source         `bson:"sources"`
 	Revision        `bson:",inline"`
 	NameKeys        []string `bson:"nameKeys"` // derived: folded names and acronym
+	SortName        string   `bson:"sortName"` // derived: folded English name
 }
 
 func (g *Grouping) derive(map[string]*Country) {
+	g.SortName = Fold(firstText(g.Names))
 	g.NameKeys = foldAll(g.Names)
 	if g.Acronym != nil {
 		g.NameKeys = append(g.NameKeys, Fold(*g.Acronym))

@@ -40,10 +40,13 @@ type MeetingDerived struct {
 	HostCodes []string `bson:"hostCodes"` // the host's alpha-2, alpha-3 and numeric codes
 	HostKeys  []string `bson:"hostKeys"`  // the same, folded, with the host's folded names
 	SortStart string   `bson:"sortStart"` // StartDate, or "~" (after every date) when unknown
+	TitleKeys []string `bson:"titleKeys"` // folded title and city
+	SortName  string   `bson:"sortName"`  // folded title
 }
 
 func (m *Meeting) derive(countries map[string]*Country) {
-	d := MeetingDerived{HostCodes: []string{m.Host}, HostKeys: []string{Fold(m.Host)}, SortStart: "~"}
+	d := MeetingDerived{HostCodes: []string{m.Host}, HostKeys: []string{Fold(m.Host)}, SortStart: "~",
+		TitleKeys: []string{Fold(m.Title), Fold(m.City)}, SortName: Fold(m.Title)}
 	if m.StartDate != nil {
 		d.SortStart = *m.StartDate
 	}
