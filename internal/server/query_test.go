@@ -287,3 +287,38 @@ func TestSearch(t *testing.T) {
 		}
 	}
 }
+
+// TestHistory checks membership history on asOf dates: MERCOSUR before and after Bolivia's
+// accession and Venezuela's suspension, ASEAN's ten FEALAC members with Timor-Leste kept
+// apart from its admission, and a country's groupings and memberships on a date.
+func TestHistory(t *testing.T) {
+	e := testenv.Seeded(t)
+	r := e.Query(`{
+		m2024: grouping(slug: "mercosur") { members(asOf: "2024-07-04") { code } memberCount(asOf: "2024-07-04") }
+		m2025: grouping(slug: "mercosur") { members(asOf: "2024-07-05") { code } memberships(asOf: "2024-07-05") { country { code } status since } }
+		a2025: grouping(slug: "asean") { memberCount(asOf: "2025-10-25") externalMembers(asOf: "2025-10-25") { code } }
+		a2026: grouping(slug: "asean") { memberCount(asOf: "2026-01-01") externalMembers(asOf: "2026-01-01") { code since } }
+		bo2020: country(code: "BO") { groupings(asOf: "2020-01-01") { slug } }
+		bo2025: country(code: "BO") { groupings(asOf: "2025-01-01") { slug } }
+		ve: country(code: "VE") { groupings { slug } memberships { grouping { slug } status since until } }
+		hn2010: grouping(slug: "fealac") { memberCount(asOf: "2010-01-01") }
+	}`, nil)
+	want := `{"m2024":{"members":[{"code":"AR"},{"code":"BR"},{"code":"PY"},{"code":"UY"}],"memberCount":4},` +
+		`"m2025":{"members":[{"code":"AR"},{"code":"BO"},{"code":"BR"},{"code":"PY"},{"code":"UY"}],"memberships":[` +
+		`{"country":{"code":"AR"},"status":"MEMBER","since":null},{"country":{"code":"BO"},"status":"MEMBER","since":"2024-07-05"},` +
+		`{"country":{"code":"BR"},"status":"MEMBER","since":null},{"country":{"code":"PY"},"status":"MEMBER","since":null},` +
+		`{"country":{"code":"UY"},"status":"MEMBER","since":null},{"country":{"code":"VE"},"status":"SUSPENDED","since":"2016-12-01"}]},` +
+		`"a2025":{"memberCount":10,"externalMembers":[]},` +
+		`"a2026":{"memberCount":10,"externalMembers":[{"code":"TL","since":"2025-10-26"}]},` +
+		`"bo2020":{"groupings":[{"slug":"can"},{"slug":"fealac"},{"slug":"latin-america"}]},` +
+		`"bo2025":{"groupings":[{"slug":"can"},{"slug":"fealac"},{"slug":"latin-america"},{"slug":"mercosur"}]},` +
+		`"ve":{"groupings":[{"slug":"fealac"},{"slug":"latin-america"}],"memberships":[` +
+		`{"grouping":{"slug":"fealac"},"status":"MEMBER","since":null,"until":null},` +
+		`{"grouping":{"slug":"latin-america"},"status":"MEMBER","since":null,"until":null},` +
+		`{"grouping":{"slug":"mercosur"},"status":"SUSPENDED","since":"2016-12-01","until":null}]},` +
+		// Honduras and Suriname joined at the 5th meeting (2011); the Dominican Republic in 2007.
+		`"hn2010":{"memberCount":34}}`
+	if len(r.Errors) > 0 || string(r.Data) != want {
+		t.Errorf("got  %s\nwant %s", r.Body, want)
+	}
+}
