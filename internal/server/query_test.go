@@ -141,6 +141,9 @@ func TestKeysetShape(t *testing.T) {
 	e.ResetCommands()
 	e.Query(`query($c: String) { agencies(first: 5, after: $c, orderBy: [{field: NAME}], filter: {region: {eq: "east-asia"}}) { nodes { acronym } } }`,
 		map[string]any{"c": p1.Agencies.PageInfo.EndCursor}).MustData(t, &struct{}{})
+	if cmds := e.Commands(); len(cmds) != 1 {
+		t.Errorf("a page cost %v, want one find (no getMore, no killCursors)", cmds)
+	}
 	var find bson.Raw
 	for _, d := range e.CommandDocs() {
 		if _, err := d.LookupErr("find"); err == nil {

@@ -259,15 +259,9 @@ func TestNoNPlusOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var extra []*store.Agency
-	for i := range 9 * len(ds.Agencies) {
-		c := ds.Countries[i%len(ds.Countries)]
-		u := fmt.Sprintf("https://example.org/%s/%d", c.Code, i)
-		extra = append(extra, &store.Agency{
-			Key: fmt.Sprintf("AG-%s-X%03d", c.Code, i), Country: c.Code, Kind: store.AgencyOther, URL: &u,
-			Names:   []store.LocalizedText{{Lang: "en", Text: fmt.Sprintf("Synthetic agency %d", i)}},
-			Sources: []store.Source{{Title: "synthetic test data"}},
-		})
+	extra, err := seed.Synthetic(9 * len(ds.Agencies))
+	if err != nil {
+		t.Fatal(err)
 	}
 	if _, err := e.Store.Apply(context.Background(), &store.Dataset{Agencies: extra}, testenv.SeedTime); err != nil {
 		t.Fatal(err)

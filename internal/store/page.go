@@ -227,7 +227,9 @@ func paginate[T any](ctx context.Context, s *Store, coll string, filter bson.D, 
 			return int(n), nil
 		},
 	}
-	opts := options.Find().SetSort(sortDoc(o, p.backward)).SetLimit(int64(p.limit) + 1).SetBatchSize(int32(p.limit) + 1)
+	// The batch is one larger than the limit: FerretDB keeps a cursor open when a batch is
+	// exactly full, which costs a getMore.
+	opts := options.Find().SetSort(sortDoc(o, p.backward)).SetLimit(int64(p.limit) + 1).SetBatchSize(int32(p.limit) + 2)
 	cur, err := c.Find(ctx, query, opts)
 	if err != nil {
 		return nil, fmt.Errorf("page %s: %w", c.Name(), err)

@@ -122,13 +122,14 @@ func searchIn[T any](ctx context.Context, s *Store, coll, q string, first, kind 
 		return bson.D{{Key: "$or", Value: or}}
 	}
 	c := s.db.Collection(coll)
-	byName := options.Find().SetSort(bson.D{{Key: "sortName", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(first))
+	// Batches one larger than the limit close the cursor in the first reply (see paginate).
+	byName := options.Find().SetSort(bson.D{{Key: "sortName", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(first)).SetBatchSize(int32(first) + 1)
 	seen := map[string]*Hit{}
 	for _, query := range []struct {
 		filter bson.D
 		opts   *options.FindOptionsBuilder
 	}{
-		{anyField(q), options.Find().SetLimit(int64(first))},
+		{anyField(q), options.Find().SetLimit(int64(first)).SetBatchSize(int32(first) + 1)},
 		{anyField(bson.D{{Key: "$regex", Value: "^" + regexp.QuoteMeta(q)}}), byName},
 		{anyField(bson.D{{Key: "$regex", Value: regexp.QuoteMeta(q)}}), byName},
 	} {

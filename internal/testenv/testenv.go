@@ -134,7 +134,11 @@ func New(t testing.TB) *Env {
 	if err := e.Store.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(io.MultiWriter(e.logs, t.Output()), nil))
+	// Every line goes to Logs; the test's output shows warnings and errors only.
+	logger := slog.New(slog.NewMultiHandler(
+		slog.NewTextHandler(e.logs, nil),
+		slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}),
+	))
 	e.Server = httptest.NewServer(server.New(e.Store, logger))
 	t.Cleanup(func() {
 		e.Server.Close()
