@@ -43,6 +43,8 @@ func TestFilters(t *testing.T) {
 		{"contains MÉXICO", `{ c: countries(filter: {name: {contains: "MÉXICO"}}) { nodes { code } } }`, "MX"},
 		{"contains mexico finds México", `{ c: countries(filter: {name: {contains: "mexico"}}) { nodes { code } } }`, "MX"},
 		{"startsWith viet", `{ c: countries(filter: {name: {startsWith: "Viet"}}) { nodes { code } } }`, "VN"},
+		{"ISO short name", `{ c: countries(filter: {name: {contains: "viet nam"}}) { nodes { code } } }`, "VN"},
+		{"formal name", `{ c: countries(filter: {name: {contains: "republic of korea"}}) { nodes { code } } }`, "KR"},
 		{"Portuguese name, no accent", `{ c: countries(filter: {name: {contains: "japao"}}) { nodes { code } } }`, "JP"},
 		{"name eq exact", `{ c: countries(filter: {name: {eq: "Perú"}}) { nodes { code } } }`, "PE"},
 		{"regex metacharacters are plain", `{ c: countries(filter: {name: {contains: ".*"}}) { nodes { code } } }`, ""},
@@ -51,7 +53,7 @@ func TestFilters(t *testing.T) {
 		{"code nin", `{ c: countries(filter: {code: {nin: ["AR", "AUS", "076"]}, region: {eq: "latin-america"}}) { nodes { code } } }`, "BO CL CO CR CU DO EC GT HN MX NI PA PE PY SR SV UY VE"},
 		{"region and hasAgencyURL", `{ c: countries(filter: {region: {eq: "east-asia"}, hasAgencyURL: false}) { nodes { code } } }`, "BN JP MN PH TH VN"},
 		{"or", `{ c: countries(filter: {or: [{code: {eq: "PE"}}, {name: {startsWith: "Cu"}}]}) { nodes { code } } }`, "CU PE"},
-		{"and of or", `{ c: countries(filter: {and: [{or: [{region: {eq: "east-asia"}}, {code: {eq: "PE"}}]}, {grouping: {eq: "apec"}}], name: {contains: "a"}}) { nodes { code } } }`, "AU CN ID JP KR MY NZ PH SG TH VN"},
+		{"and of or", `{ c: countries(filter: {and: [{or: [{region: {eq: "east-asia"}}, {code: {eq: "PE"}}]}, {grouping: {eq: "apec"}}], name: {contains: "a"}}) { nodes { code } } }`, "AU BN CN ID JP KR MY NZ PH SG TH VN"}, // BN by its ISO name, Brunei Darussalam
 		{"empty or matches nothing", `{ c: countries(filter: {or: []}) { nodes { code } } }`, ""},
 		{"grouping today", `{ c: countries(filter: {grouping: {eq: "mercosur"}}) { nodes { code } } }`, "AR BO BR PY UY"},
 		{"grouping in", `{ c: countries(filter: {grouping: {in: ["can", "pacific-alliance"]}}) { nodes { code } } }`, "BO CL CO EC MX PE"},
@@ -247,7 +249,7 @@ func TestSearch(t *testing.T) {
 		{map[string]any{"t": "Perú"}, "Country:3:PE"},
 		{map[string]any{"t": "peru", "types": []string{"COUNTRY", "AGENCY"}}, "Country:3:PE"},
 		{map[string]any{"t": "MÉXICO"}, "Country:3:MX"},
-		{map[string]any{"t": "viet nam"}, ""},
+		{map[string]any{"t": "viet nam"}, "Country:3:VN"}, // the ISO short name
 		{map[string]any{"t": "vietnam"}, "Country:3:VN"},
 		{map[string]any{"t": "vietna"}, "Country:2:VN"},
 		{map[string]any{"t": "japao"}, "Country:3:JP"},

@@ -42,7 +42,7 @@ type Country struct {
 // CountryDerived holds what the store derives from a country for filtering and ordering;
 // derive recomputes it on every write.
 type CountryDerived struct {
-	NameKeys     []string `bson:"nameKeys"`     // folded names in every language, variants too
+	NameKeys     []string `bson:"nameKeys"`     // folded names in every language, variants, ISO short and formal names
 	CodeKeys     []string `bson:"codeKeys"`     // folded alpha-2, alpha-3, numeric
 	SortName     string   `bson:"sortName"`     // folded English name
 	HasAgencyURL bool     `bson:"hasAgencyURL"` // the list entry is an address, not NA
@@ -50,7 +50,7 @@ type CountryDerived struct {
 
 func (c *Country) derive(map[string]*Country) {
 	c.Derived = CountryDerived{
-		NameKeys:     foldAll(c.Names, c.NameVariants),
+		NameKeys:     foldAll(c.Names, c.NameVariants, []LocalizedText{{Text: c.NameISO}, {Text: c.NameOfficial}}),
 		CodeKeys:     []string{Fold(c.Code), Fold(c.Alpha3), Fold(c.Numeric)},
 		SortName:     Fold(firstText(c.Names)),
 		HasAgencyURL: c.ListEntry != "" && c.ListEntry != "NA",

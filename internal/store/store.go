@@ -111,16 +111,17 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		return mongo.IndexModel{Keys: bson.D{{Key: key, Value: 1}}, Options: options.Index().SetUnique(true)}
 	}
 	indexes := map[string][]mongo.IndexModel{
-		// Lookups by any ISO form; listing by region.
-		countriesColl: {unique("alpha3"), unique("numeric"), asc("region", "_id")},
-		// Agencies of a country (loader), in key order.
-		agenciesColl: {asc("country", "_id")},
+		// Lookups by any ISO form; the orders of the countries connection.
+		countriesColl: {unique("alpha3"), unique("numeric"), asc("region", "_id"), asc("sortName", "_id"), asc("region", "sortName", "_id")},
+		// Agencies of a country (loader), in key order; the orders of the agencies connection;
+		// the region filter.
+		agenciesColl: {asc("country", "_id"), asc("sortName", "_id"), asc("updatedAt", "_id"), asc("region", "sortName", "_id")},
 		// Children of a grouping.
 		groupingsColl: {asc("parent", "position", "_id"), asc("position", "_id")},
 		// Members of a grouping and groupings of a country (loaders).
 		membershipsColl: {asc("grouping", "country"), asc("country", "grouping")},
 		// Meetings hosted by a country; meeting lookup and order by number.
-		meetingsColl: {unique("number"), asc("host", "number")},
+		meetingsColl: {unique("number"), asc("host", "number"), asc("sortStart", "_id")},
 		// Decisions of a meeting, of a grouping, naming a country; default order.
 		decisionsColl: {asc("meeting", "seq"), asc("groupings", "seq"), asc("countries", "seq"), unique("seq")},
 	}
