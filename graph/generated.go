@@ -205,16 +205,16 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Agencies  func(childComplexity int, filter *store.AgencyFilter, orderBy []*store.AgencyOrder, first *int, after *string, last *int, before *string) int
+		Agencies  func(childComplexity int, filter *store.AgencyFilter, orderBy []*store.Order[store.AgencyOrderField], first *int, after *string, last *int, before *string) int
 		Agency    func(childComplexity int, id string) int
-		Countries func(childComplexity int, filter *store.CountryFilter, orderBy []*store.CountryOrder, first *int, after *string, last *int, before *string) int
+		Countries func(childComplexity int, filter *store.CountryFilter, orderBy []*store.Order[store.CountryOrderField], first *int, after *string, last *int, before *string) int
 		Country   func(childComplexity int, code string) int
 		Decision  func(childComplexity int, id string) int
 		Decisions func(childComplexity int, filter *store.DecisionFilter, first *int, after *string, last *int, before *string) int
 		Grouping  func(childComplexity int, slug string) int
 		Groupings func(childComplexity int, filter *store.GroupingFilter, first *int, after *string, last *int, before *string) int
 		Meeting   func(childComplexity int, id string) int
-		Meetings  func(childComplexity int, filter *store.MeetingFilter, orderBy []*store.MeetingOrder, first *int, after *string, last *int, before *string) int
+		Meetings  func(childComplexity int, filter *store.MeetingFilter, orderBy []*store.Order[store.MeetingOrderField], first *int, after *string, last *int, before *string) int
 		Node      func(childComplexity int, id string) int
 		Nodes     func(childComplexity int, ids []string) int
 		Search    func(childComplexity int, text string, types []store.SearchType, first *int, lang *string) int
@@ -298,13 +298,13 @@ type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	Country(ctx context.Context, code string) (*store.Country, error)
-	Countries(ctx context.Context, filter *store.CountryFilter, orderBy []*store.CountryOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Country], error)
+	Countries(ctx context.Context, filter *store.CountryFilter, orderBy []*store.Order[store.CountryOrderField], first *int, after *string, last *int, before *string) (*model.Connection[store.Country], error)
 	Agency(ctx context.Context, id string) (*store.Agency, error)
-	Agencies(ctx context.Context, filter *store.AgencyFilter, orderBy []*store.AgencyOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Agency], error)
+	Agencies(ctx context.Context, filter *store.AgencyFilter, orderBy []*store.Order[store.AgencyOrderField], first *int, after *string, last *int, before *string) (*model.Connection[store.Agency], error)
 	Grouping(ctx context.Context, slug string) (*store.Grouping, error)
 	Groupings(ctx context.Context, filter *store.GroupingFilter, first *int, after *string, last *int, before *string) (*model.Connection[store.Grouping], error)
 	Meeting(ctx context.Context, id string) (*store.Meeting, error)
-	Meetings(ctx context.Context, filter *store.MeetingFilter, orderBy []*store.MeetingOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Meeting], error)
+	Meetings(ctx context.Context, filter *store.MeetingFilter, orderBy []*store.Order[store.MeetingOrderField], first *int, after *string, last *int, before *string) (*model.Connection[store.Meeting], error)
 	Decision(ctx context.Context, id string) (*store.Decision, error)
 	Decisions(ctx context.Context, filter *store.DecisionFilter, first *int, after *string, last *int, before *string) (*model.Connection[store.Decision], error)
 	Search(ctx context.Context, text string, types []store.SearchType, first *int, lang *string) ([]*model.SearchHit, error)
@@ -1029,7 +1029,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Agencies(childComplexity, args["filter"].(*store.AgencyFilter), args["orderBy"].([]*store.AgencyOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Query.Agencies(childComplexity, args["filter"].(*store.AgencyFilter), args["orderBy"].([]*store.Order[store.AgencyOrderField]), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.agency":
 		if e.ComplexityRoot.Query.Agency == nil {
 			break
@@ -1051,7 +1051,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Countries(childComplexity, args["filter"].(*store.CountryFilter), args["orderBy"].([]*store.CountryOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Query.Countries(childComplexity, args["filter"].(*store.CountryFilter), args["orderBy"].([]*store.Order[store.CountryOrderField]), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.country":
 		if e.ComplexityRoot.Query.Country == nil {
 			break
@@ -1129,7 +1129,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Meetings(childComplexity, args["filter"].(*store.MeetingFilter), args["orderBy"].([]*store.MeetingOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Query.Meetings(childComplexity, args["filter"].(*store.MeetingFilter), args["orderBy"].([]*store.Order[store.MeetingOrderField]), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -2400,8 +2400,8 @@ func (ec *executionContext) field_Query_agencies_args(ctx context.Context, rawAr
 	}
 	args["filter"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.AgencyOrder, error) {
-			return ec.unmarshalOAgencyOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyOrderᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*store.Order[store.AgencyOrderField], error) {
+			return ec.unmarshalOAgencyOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2468,8 +2468,8 @@ func (ec *executionContext) field_Query_countries_args(ctx context.Context, rawA
 	}
 	args["filter"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.CountryOrder, error) {
-			return ec.unmarshalOCountryOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryOrderᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*store.Order[store.CountryOrderField], error) {
+			return ec.unmarshalOCountryOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2670,8 +2670,8 @@ func (ec *executionContext) field_Query_meetings_args(ctx context.Context, rawAr
 	}
 	args["filter"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.MeetingOrder, error) {
-			return ec.unmarshalOMeetingOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMeetingOrderᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*store.Order[store.MeetingOrderField], error) {
+			return ec.unmarshalOMeetingOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5992,7 +5992,7 @@ func (ec *executionContext) _Query_countries(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Countries(ctx, fc.Args["filter"].(*store.CountryFilter), fc.Args["orderBy"].([]*store.CountryOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Query().Countries(ctx, fc.Args["filter"].(*store.CountryFilter), fc.Args["orderBy"].([]*store.Order[store.CountryOrderField]), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[store.Country]) graphql.Marshaler {
@@ -6080,7 +6080,7 @@ func (ec *executionContext) _Query_agencies(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Agencies(ctx, fc.Args["filter"].(*store.AgencyFilter), fc.Args["orderBy"].([]*store.AgencyOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Query().Agencies(ctx, fc.Args["filter"].(*store.AgencyFilter), fc.Args["orderBy"].([]*store.Order[store.AgencyOrderField]), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[store.Agency]) graphql.Marshaler {
@@ -6256,7 +6256,7 @@ func (ec *executionContext) _Query_meetings(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Meetings(ctx, fc.Args["filter"].(*store.MeetingFilter), fc.Args["orderBy"].([]*store.MeetingOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Query().Meetings(ctx, fc.Args["filter"].(*store.MeetingFilter), fc.Args["orderBy"].([]*store.Order[store.MeetingOrderField]), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[store.Meeting]) graphql.Marshaler {
@@ -8016,8 +8016,8 @@ func UnmarshalAgencyFilter(ctx context.Context, raw any) (store.AgencyFilter, er
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputAgencyOrder(ctx context.Context, obj any) (store.AgencyOrder, error) {
-	var it store.AgencyOrder
+func (ec *executionContext) unmarshalInputAgencyOrder(ctx context.Context, obj any) (store.Order[store.AgencyOrderField], error) {
+	var it store.Order[store.AgencyOrderField]
 	if obj == nil {
 		return it, nil
 	}
@@ -8063,8 +8063,8 @@ func (ec *executionContext) unmarshalInputAgencyOrder(ctx context.Context, obj a
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalAgencyOrder(ctx context.Context, raw any) (store.AgencyOrder, error) {
-	var out store.AgencyOrder
+func UnmarshalAgencyOrder(ctx context.Context, raw any) (store.Order[store.AgencyOrderField], error) {
+	var out store.Order[store.AgencyOrderField]
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AgencyOrder", raw, &out)
 	return out, err
 }
@@ -8153,8 +8153,8 @@ func UnmarshalCountryFilter(ctx context.Context, raw any) (store.CountryFilter, 
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCountryOrder(ctx context.Context, obj any) (store.CountryOrder, error) {
-	var it store.CountryOrder
+func (ec *executionContext) unmarshalInputCountryOrder(ctx context.Context, obj any) (store.Order[store.CountryOrderField], error) {
+	var it store.Order[store.CountryOrderField]
 	if obj == nil {
 		return it, nil
 	}
@@ -8200,8 +8200,8 @@ func (ec *executionContext) unmarshalInputCountryOrder(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCountryOrder(ctx context.Context, raw any) (store.CountryOrder, error) {
-	var out store.CountryOrder
+func UnmarshalCountryOrder(ctx context.Context, raw any) (store.Order[store.CountryOrderField], error) {
+	var out store.Order[store.CountryOrderField]
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CountryOrder", raw, &out)
 	return out, err
 }
@@ -8388,8 +8388,8 @@ func UnmarshalMeetingFilter(ctx context.Context, raw any) (store.MeetingFilter, 
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputMeetingOrder(ctx context.Context, obj any) (store.MeetingOrder, error) {
-	var it store.MeetingOrder
+func (ec *executionContext) unmarshalInputMeetingOrder(ctx context.Context, obj any) (store.Order[store.MeetingOrderField], error) {
+	var it store.Order[store.MeetingOrderField]
 	if obj == nil {
 		return it, nil
 	}
@@ -8435,8 +8435,8 @@ func (ec *executionContext) unmarshalInputMeetingOrder(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalMeetingOrder(ctx context.Context, raw any) (store.MeetingOrder, error) {
-	var out store.MeetingOrder
+func UnmarshalMeetingOrder(ctx context.Context, raw any) (store.Order[store.MeetingOrderField], error) {
+	var out store.Order[store.MeetingOrderField]
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MeetingOrder", raw, &out)
 	return out, err
 }
@@ -10444,7 +10444,7 @@ var (
 	}
 )
 
-func (ec *executionContext) unmarshalNAgencyOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyOrder(ctx context.Context, v any) (*store.AgencyOrder, error) {
+func (ec *executionContext) unmarshalNAgencyOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐOrder(ctx context.Context, v any) (*store.Order[store.AgencyOrderField], error) {
 	res, err := ec.unmarshalInputAgencyOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -10552,7 +10552,7 @@ func (ec *executionContext) unmarshalNCountryFilter2ᚖgithubᚗcomᚋfealacᚋs
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCountryOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryOrder(ctx context.Context, v any) (*store.CountryOrder, error) {
+func (ec *executionContext) unmarshalNCountryOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐOrder(ctx context.Context, v any) (*store.Order[store.CountryOrderField], error) {
 	res, err := ec.unmarshalInputCountryOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -10974,7 +10974,7 @@ var (
 	}
 )
 
-func (ec *executionContext) unmarshalNMeetingOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMeetingOrder(ctx context.Context, v any) (*store.MeetingOrder, error) {
+func (ec *executionContext) unmarshalNMeetingOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐOrder(ctx context.Context, v any) (*store.Order[store.MeetingOrderField], error) {
 	res, err := ec.unmarshalInputMeetingOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -11444,16 +11444,16 @@ func (ec *executionContext) marshalOAgencyKind2ᚕgithubᚗcomᚋfealacᚋsmegra
 	return ret
 }
 
-func (ec *executionContext) unmarshalOAgencyOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyOrderᚄ(ctx context.Context, v any) ([]*store.AgencyOrder, error) {
+func (ec *executionContext) unmarshalOAgencyOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐOrderᚄ(ctx context.Context, v any) ([]*store.Order[store.AgencyOrderField], error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*store.AgencyOrder, len(vSlice))
+	res := make([]*store.Order[store.AgencyOrderField], len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNAgencyOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐAgencyOrder(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNAgencyOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐOrder(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -11523,16 +11523,16 @@ func (ec *executionContext) unmarshalOCountryFilter2ᚖgithubᚗcomᚋfealacᚋs
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOCountryOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryOrderᚄ(ctx context.Context, v any) ([]*store.CountryOrder, error) {
+func (ec *executionContext) unmarshalOCountryOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐOrderᚄ(ctx context.Context, v any) ([]*store.Order[store.CountryOrderField], error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*store.CountryOrder, len(vSlice))
+	res := make([]*store.Order[store.CountryOrderField], len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNCountryOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐCountryOrder(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNCountryOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐOrder(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -11711,16 +11711,16 @@ func (ec *executionContext) unmarshalOMeetingFilter2ᚖgithubᚗcomᚋfealacᚋs
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOMeetingOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMeetingOrderᚄ(ctx context.Context, v any) ([]*store.MeetingOrder, error) {
+func (ec *executionContext) unmarshalOMeetingOrder2ᚕᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐOrderᚄ(ctx context.Context, v any) ([]*store.Order[store.MeetingOrderField], error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*store.MeetingOrder, len(vSlice))
+	res := make([]*store.Order[store.MeetingOrderField], len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNMeetingOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMeetingOrder(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNMeetingOrder2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐOrder(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}

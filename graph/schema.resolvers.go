@@ -195,7 +195,7 @@ func (r *queryResolver) Country(ctx context.Context, code string) (*store.Countr
 }
 
 // Countries is the resolver for the countries field.
-func (r *queryResolver) Countries(ctx context.Context, filter *store.CountryFilter, orderBy []*store.CountryOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Country], error) {
+func (r *queryResolver) Countries(ctx context.Context, filter *store.CountryFilter, orderBy []*store.Order[store.CountryOrderField], first *int, after *string, last *int, before *string) (*model.Connection[store.Country], error) {
 	p, err := store.NewPageArgs(first, after, last, before)
 	if err != nil {
 		return nil, err
@@ -217,7 +217,7 @@ func (r *queryResolver) Agency(ctx context.Context, id string) (*store.Agency, e
 }
 
 // Agencies is the resolver for the agencies field.
-func (r *queryResolver) Agencies(ctx context.Context, filter *store.AgencyFilter, orderBy []*store.AgencyOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Agency], error) {
+func (r *queryResolver) Agencies(ctx context.Context, filter *store.AgencyFilter, orderBy []*store.Order[store.AgencyOrderField], first *int, after *string, last *int, before *string) (*model.Connection[store.Agency], error) {
 	p, err := store.NewPageArgs(first, after, last, before)
 	if err != nil {
 		return nil, err
@@ -257,7 +257,7 @@ func (r *queryResolver) Meeting(ctx context.Context, id string) (*store.Meeting,
 }
 
 // Meetings is the resolver for the meetings field.
-func (r *queryResolver) Meetings(ctx context.Context, filter *store.MeetingFilter, orderBy []*store.MeetingOrder, first *int, after *string, last *int, before *string) (*model.Connection[store.Meeting], error) {
+func (r *queryResolver) Meetings(ctx context.Context, filter *store.MeetingFilter, orderBy []*store.Order[store.MeetingOrderField], first *int, after *string, last *int, before *string) (*model.Connection[store.Meeting], error) {
 	p, err := store.NewPageArgs(first, after, last, before)
 	if err != nil {
 		return nil, err

@@ -86,11 +86,8 @@ const (
 	AgencyByUpdatedAt AgencyOrderField = "UPDATED_AT"
 )
 
-// AgencyOrder is one sort key with its direction.
-type AgencyOrder struct {
-	Field     AgencyOrderField
-	Direction SortDirection
-}
+// AgencyOrder is one sort key of the agency connection with its direction.
+type AgencyOrder = Order[AgencyOrderField]
 
 // agencyFilter translates f into one filter document.
 func agencyFilter(f *AgencyFilter, arg string, budget *int) (bson.D, error) {
@@ -98,20 +95,15 @@ func agencyFilter(f *AgencyFilter, arg string, budget *int) (bson.D, error) {
 		return nil, nil
 	}
 	var conds bson.A
-	for _, sf := range []struct {
-		f  *StringFilter
-		by stringField
-	}{
-		{f.Country, stringField{arg: arg + ".country", exact: []string{"countryCodes"}, keys: "countryKeys", normalise: codeValue}},
-		{f.Region, stringField{arg: arg + ".region", exact: []string{"region"}, keys: "region", normalise: slugValue}},
-		{f.Name, stringField{arg: arg + ".name", exact: []string{"names.text", "acronym"}, keys: "nameKeys"}},
-	} {
-		c, err := sf.by.translate(sf.f, budget)
-		if err != nil {
-			return nil, err
-		}
-		conds = append(conds, c...)
+	c, err := translateAll(budget,
+		fieldFilter{f.Country, stringField{arg: arg + ".country", exact: []string{"countryCodes"}, keys: "countryKeys", normalise: codeValue}},
+		fieldFilter{f.Region, stringField{arg: arg + ".region", exact: []string{"region"}, keys: "region", normalise: slugValue}},
+		fieldFilter{f.Name, stringField{arg: arg + ".name", exact: []string{"names.text", "acronym"}, keys: "nameKeys"}},
+	)
+	if err != nil {
+		return nil, err
 	}
+	conds = append(conds, c...)
 	if f.Kind != nil {
 		conds = append(conds, bson.D{{Key: "kind", Value: bson.D{{Key: "$in", Value: f.Kind}}}})
 	}
@@ -166,12 +158,7 @@ var agencyValues = fieldValues[Agency]{
 // by orderBy (default: by key, and so by country), always ending with the key as tie-break.
 // By NAME, agencies without a name come last (first when descending).
 func (s *Store) Agencies(ctx context.Context, f *AgencyFilter, orderBy []*AgencyOrder, p PageArgs) (*Page[Agency], error) {
-	keys := make([]AgencyOrderField, len(orderBy))
-	dirs := make([]SortDirection, len(orderBy))
-	for i, o := range orderBy {
-		keys[i], dirs[i] = o.Field, o.Direction
-	}
-	o, err := buildOrder("agency", keys, dirs, agencySortFields, agencyOrder)
+	o, err := buildOrder("agency", orderBy, agencySortFields, agencyOrder)
 	if err != nil {
 		return nil, err
 	}

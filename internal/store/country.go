@@ -78,11 +78,8 @@ const (
 	CountryByRegion CountryOrderField = "REGION"
 )
 
-// CountryOrder is one sort key with its direction.
-type CountryOrder struct {
-	Field     CountryOrderField
-	Direction SortDirection
-}
+// CountryOrder is one sort key of the countries connection with its direction.
+type CountryOrder = Order[CountryOrderField]
 
 // ID returns the country's global node ID.
 func (c *Country) ID() string { return gid.Encode(gid.Country, c.Code) }
@@ -129,12 +126,7 @@ var countryValues = fieldValues[Country]{
 // Countries returns one page of the countries that f selects (all when nil), in the order
 // given by orderBy (default: by alpha-2 code), always ending with the code as tie-break.
 func (s *Store) Countries(ctx context.Context, f *CountryFilter, orderBy []*CountryOrder, p PageArgs) (*Page[Country], error) {
-	keys := make([]CountryOrderField, len(orderBy))
-	dirs := make([]SortDirection, len(orderBy))
-	for i, o := range orderBy {
-		keys[i], dirs[i] = o.Field, o.Direction
-	}
-	o, err := buildOrder("country", keys, dirs, countrySortFields, countryOrder)
+	o, err := buildOrder("country", orderBy, countrySortFields, countryOrder)
 	if err != nil {
 		return nil, err
 	}
@@ -154,20 +146,15 @@ func (s *Store) countryFilter(ctx context.Context, f *CountryFilter, arg string,
 		return nil, nil
 	}
 	var conds bson.A
-	for _, sf := range []struct {
-		f  *StringFilter
-		by stringField
-	}{
-		{f.Code, stringField{arg: arg + ".code", exact: []string{"_id", "alpha3", "numeric"}, keys: "codeKeys", normalise: codeValue}},
-		{f.Name, stringField{arg: arg + ".name", exact: []string{"names.text", "nameVariants.text"}, keys: "nameKeys"}},
-		{f.Region, stringField{arg: arg + ".region", exact: []string{"region"}, keys: "region", normalise: slugValue}},
-	} {
-		c, err := sf.by.translate(sf.f, budget)
-		if err != nil {
-			return nil, err
-		}
-		conds = append(conds, c...)
+	c, err := translateAll(budget,
+		fieldFilter{f.Code, stringField{arg: arg + ".code", exact: []string{"_id", "alpha3", "numeric"}, keys: "codeKeys", normalise: codeValue}},
+		fieldFilter{f.Name, stringField{arg: arg + ".name", exact: []string{"names.text", "nameVariants.text"}, keys: "nameKeys"}},
+		fieldFilter{f.Region, stringField{arg: arg + ".region", exact: []string{"region"}, keys: "region", normalise: slugValue}},
+	)
+	if err != nil {
+		return nil, err
 	}
+	conds = append(conds, c...)
 	if f.Grouping != nil {
 		c, err := s.memberOf(ctx, f.Grouping, arg+".grouping", budget)
 		if err != nil {

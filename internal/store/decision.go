@@ -117,20 +117,15 @@ func (s *Store) Decisions(ctx context.Context, f *DecisionFilter, p PageArgs) (*
 			conds = append(conds, bson.D{{Key: "kind", Value: bson.D{{Key: "$in", Value: f.Kind}}}})
 		}
 		budget := MaxFilterValues
-		for _, sf := range []struct {
-			f  *StringFilter
-			by stringField
-		}{
-			{f.Topic, stringField{arg: "filter.topic", exact: []string{"topics"}, keys: "topics", normalise: slugValue}},
-			{f.Title, stringField{arg: "filter.title", exact: []string{"titles.text"}, keys: "titleKeys"}},
-			{f.Country, stringField{arg: "filter.country", exact: []string{"countryCodes"}, keys: "countryKeys", normalise: codeValue}},
-		} {
-			c, err := sf.by.translate(sf.f, &budget)
-			if err != nil {
-				return nil, err
-			}
-			conds = append(conds, c...)
+		c, err := translateAll(&budget,
+			fieldFilter{f.Topic, stringField{arg: "filter.topic", exact: []string{"topics"}, keys: "topics", normalise: slugValue}},
+			fieldFilter{f.Title, stringField{arg: "filter.title", exact: []string{"titles.text"}, keys: "titleKeys"}},
+			fieldFilter{f.Country, stringField{arg: "filter.country", exact: []string{"countryCodes"}, keys: "countryKeys", normalise: codeValue}},
+		)
+		if err != nil {
+			return nil, err
 		}
+		conds = append(conds, c...)
 	}
 	return paginate(ctx, s, decisionsColl, allOf(conds), decisionOrder, p,
 		func(d *Decision) []any { return []any{d.Seq, d.Key} })

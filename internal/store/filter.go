@@ -120,6 +120,25 @@ func (sf stringField) translate(f *StringFilter, budget *int) (bson.A, error) {
 	return conds, nil
 }
 
+// fieldFilter is a StringFilter with the field it applies to.
+type fieldFilter struct {
+	f  *StringFilter
+	by stringField
+}
+
+// translateAll translates each field filter and returns all their conditions.
+func translateAll(budget *int, ffs ...fieldFilter) (bson.A, error) {
+	var conds bson.A
+	for _, ff := range ffs {
+		c, err := ff.by.translate(ff.f, budget)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, c...)
+	}
+	return conds, nil
+}
+
 // allOf combines conditions into one filter document.
 func allOf(conds bson.A) bson.D {
 	switch len(conds) {
@@ -153,10 +172,16 @@ const (
 	Desc SortDirection = "DESC"
 )
 
+// Order is one sort key of a connection, F being its enum of sort fields, with its direction.
+type Order[F ~string] struct {
+	Field     F
+	Direction SortDirection
+}
+
 // buildOrder returns the total order for the requested keys (field names mapped by fields
 // to stored fields), ending with _id in the direction of the last key; with no keys, def.
 // prefix names the connection in cursors.
-func buildOrder[F ~string](prefix string, keys []F, dirs []SortDirection, fields map[F]string, def order) (order, error) {
+func buildOrder[F ~string](prefix string, keys []*Order[F], fields map[F]string, def order) (order, error) {
 	if len(keys) == 0 {
 		return def, nil
 	}
@@ -166,15 +191,15 @@ func buildOrder[F ~string](prefix string, keys []F, dirs []SortDirection, fields
 	o := order{name: prefix}
 	seen := map[F]bool{}
 	desc := false
-	for i, k := range keys {
-		field, ok := fields[k]
-		if !ok || seen[k] {
-			return order{}, apperr.Input("orderBy", "%s is not a sort key here, or is given twice", k)
+	for _, k := range keys {
+		field, ok := fields[k.Field]
+		if !ok || seen[k.Field] {
+			return order{}, apperr.Input("orderBy", "%s is not a sort key here, or is given twice", k.Field)
 		}
-		seen[k] = true
-		desc = dirs[i] == Desc
+		seen[k.Field] = true
+		desc = k.Direction == Desc
 		o.keys = append(o.keys, sortKey{field: field, desc: desc})
-		o.name += ":" + string(k) + "." + string(dirs[i])
+		o.name += ":" + string(k.Field) + "." + string(k.Direction)
 	}
 	// The ID makes the order total, unless a key is the ID already (a sort document with a
 	// field twice made FerretDB hang until the request timed out).

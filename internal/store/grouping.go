@@ -94,19 +94,14 @@ func (s *Store) Groupings(ctx context.Context, f *GroupingFilter, p PageArgs) (*
 	var conds bson.A
 	if f != nil {
 		budget := MaxFilterValues
-		for _, sf := range []struct {
-			f  *StringFilter
-			by stringField
-		}{
-			{f.Slug, stringField{arg: "filter.slug", exact: []string{"_id"}, keys: "_id", normalise: slugValue}},
-			{f.Name, stringField{arg: "filter.name", exact: []string{"names.text", "acronym"}, keys: "nameKeys"}},
-		} {
-			c, err := sf.by.translate(sf.f, &budget)
-			if err != nil {
-				return nil, err
-			}
-			conds = append(conds, c...)
+		c, err := translateAll(&budget,
+			fieldFilter{f.Slug, stringField{arg: "filter.slug", exact: []string{"_id"}, keys: "_id", normalise: slugValue}},
+			fieldFilter{f.Name, stringField{arg: "filter.name", exact: []string{"names.text", "acronym"}, keys: "nameKeys"}},
+		)
+		if err != nil {
+			return nil, err
 		}
+		conds = append(conds, c...)
 		if f.Kind != nil {
 			conds = append(conds, bson.D{{Key: "kind", Value: bson.D{{Key: "$in", Value: f.Kind}}}})
 		}

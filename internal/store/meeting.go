@@ -73,11 +73,8 @@ const (
 	MeetingByStartDate MeetingOrderField = "START_DATE"
 )
 
-// MeetingOrder is one sort key with its direction.
-type MeetingOrder struct {
-	Field     MeetingOrderField
-	Direction SortDirection
-}
+// MeetingOrder is one sort key of the meeting connection with its direction.
+type MeetingOrder = Order[MeetingOrderField]
 
 // ID returns the meeting's global node ID.
 func (m *Meeting) ID() string { return gid.Encode(gid.Meeting, m.Key) }
@@ -113,12 +110,7 @@ var meetingValues = fieldValues[Meeting]{
 // by orderBy (default: by number). By START_DATE, meetings without a date come last.
 // The host filter takes any ISO form or a name of the host.
 func (s *Store) Meetings(ctx context.Context, f *MeetingFilter, orderBy []*MeetingOrder, p PageArgs) (*Page[Meeting], error) {
-	keys := make([]MeetingOrderField, len(orderBy))
-	dirs := make([]SortDirection, len(orderBy))
-	for i, o := range orderBy {
-		keys[i], dirs[i] = o.Field, o.Direction
-	}
-	o, err := buildOrder("meeting", keys, dirs, meetingSortFields, meetingOrder)
+	o, err := buildOrder("meeting", orderBy, meetingSortFields, meetingOrder)
 	if err != nil {
 		return nil, err
 	}
