@@ -24,6 +24,13 @@ const (
 	sourcesPerNode       = 10
 )
 
+// The fixed cost of a root field that reads a collection whatever it returns: a connection
+// is one query (a filter scans too), a search three per type.
+const (
+	connectionCost = 10
+	searchCost     = 1000
+)
+
 // ComplexityLimit is the most a query may cost. The nested dashboard query (100 groupings →
 // members → agencies, groupings, hosted meetings → decisions → meeting) costs about 340,000;
 // two Grouping ↔ Country round trips below a page of 100 cost over 50 million.
@@ -49,23 +56,23 @@ func Complexity() ComplexityRoot {
 	}
 
 	c.Query.Countries = func(child int, _ *store.CountryFilter, _ []*store.CountryOrder, first *int, _ *string, last *int, _ *string) int {
-		return 1 + page(first, last)*child
+		return connectionCost + page(first, last)*child
 	}
 	c.Query.Agencies = func(child int, _ *store.AgencyFilter, _ []*store.AgencyOrder, first *int, _ *string, last *int, _ *string) int {
-		return 1 + page(first, last)*child
+		return connectionCost + page(first, last)*child
 	}
 	c.Query.Groupings = func(child int, _ *store.GroupingFilter, first *int, _ *string, last *int, _ *string) int {
-		return 1 + page(first, last)*child
+		return connectionCost + page(first, last)*child
 	}
 	c.Query.Meetings = func(child int, _ *store.MeetingFilter, _ []*store.MeetingOrder, first *int, _ *string, last *int, _ *string) int {
-		return 1 + page(first, last)*child
+		return connectionCost + page(first, last)*child
 	}
 	c.Query.Decisions = func(child int, _ *store.DecisionFilter, first *int, _ *string, last *int, _ *string) int {
-		return 1 + page(first, last)*child
+		return connectionCost + page(first, last)*child
 	}
 	c.Query.Nodes = func(child int, ids []string) int { return 1 + len(ids)*child }
 	c.Query.Search = func(child int, _ string, _ []store.SearchType, first *int, _ *string) int {
-		return 1 + page(first, nil)*child
+		return searchCost + page(first, nil)*child
 	}
 
 	c.Country.Groupings = timesAt(groupingsPerCountry)

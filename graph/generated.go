@@ -78,6 +78,7 @@ type ComplexityRoot struct {
 		ListEntry      func(childComplexity int) int
 		Memberships    func(childComplexity int, asOf *string) int
 		Name           func(childComplexity int, lang *string) int
+		NameISO        func(childComplexity int) int
 		Names          func(childComplexity int) int
 		Numeric        func(childComplexity int) int
 		Region         func(childComplexity int) int
@@ -240,6 +241,7 @@ type ComplexityRoot struct {
 
 	Stats struct {
 		Agencies                  func(childComplexity int) int
+		AsOf                      func(childComplexity int) int
 		ByRegion                  func(childComplexity int) int
 		Countries                 func(childComplexity int) int
 		CountriesWithAgencyURL    func(childComplexity int) int
@@ -499,6 +501,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Country.Name(childComplexity, args["lang"].(*string)), true
+	case "Country.isoName":
+		if e.ComplexityRoot.Country.NameISO == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Country.NameISO(childComplexity), true
 	case "Country.names":
 		if e.ComplexityRoot.Country.Names == nil {
 			break
@@ -1232,6 +1240,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Stats.Agencies(childComplexity), true
+	case "Stats.asOf":
+		if e.ComplexityRoot.Stats.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.AsOf(childComplexity), true
 	case "Stats.byRegion":
 		if e.ComplexityRoot.Stats.ByRegion == nil {
 			break
@@ -1499,6 +1513,8 @@ type Country implements Node {
   name(lang: String): String!
   "Every name: English (the brief's), Spanish and Portuguese."
   names: [LocalizedText!]!
+  "The ISO 3166-1 short name, e.g. \"Korea, Republic of\" (from the ISO datasets cited in sources). Name filters and search match it too."
+  isoName: String!
   "The country's entry on the brief's interconnectivity list, exactly as written: an address (some without a scheme) or NA."
   interconnectivityListEntry: String!
   "The FEALAC region the country belongs to (kind REGION)."
@@ -1703,7 +1719,7 @@ input DecisionFilter {
   country: StringFilter
 }
 
-"The direction of a sort key. With several keys, the ID that ends every order follows the last key's direction."
+"The direction of a sort key. With several keys, the ID that ends every order follows the last key's direction. NAME keys sort by the English name, whatever the language asked for."
 enum SortDirection { ASC DESC }
 enum CountryOrderField { CODE NAME REGION }
 input CountryOrder { field: CountryOrderField!, direction: SortDirection = ASC }
@@ -1722,6 +1738,8 @@ type SearchHit {
 
 "FEALAC's figures on one date."
 type Stats {
+  "The date the figures are for."
+  asOf: Date!
   "Member countries on the date."
   countries: Int!
   "SME agencies of those countries."
@@ -1810,6 +1828,8 @@ func (ec *executionContext) childFields_Country(ctx context.Context, field graph
 		return ec.fieldContext_Country_name(ctx, field)
 	case "names":
 		return ec.fieldContext_Country_names(ctx, field)
+	case "isoName":
+		return ec.fieldContext_Country_isoName(ctx, field)
 	case "interconnectivityListEntry":
 		return ec.fieldContext_Country_interconnectivityListEntry(ctx, field)
 	case "region":
@@ -2104,6 +2124,8 @@ func (ec *executionContext) childFields_Source(ctx context.Context, field graphq
 
 func (ec *executionContext) childFields_Stats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "asOf":
+		return ec.fieldContext_Stats_asOf(ctx, field)
 	case "countries":
 		return ec.fieldContext_Stats_countries(ctx, field)
 	case "agencies":
@@ -3461,6 +3483,29 @@ func (ec *executionContext) fieldContext_Country_names(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Country_isoName(ctx context.Context, field graphql.CollectedField, obj *store.Country) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Country_isoName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NameISO, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Country_isoName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Country", field, false, false, "String")
 }
 
 func (ec *executionContext) _Country_interconnectivityListEntry(ctx context.Context, field graphql.CollectedField, obj *store.Country) (ret graphql.Marshaler) {
@@ -6735,6 +6780,29 @@ func (ec *executionContext) fieldContext_Source_url(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Source", field, false, false, "String")
 }
 
+func (ec *executionContext) _Stats_asOf(ctx context.Context, field graphql.CollectedField, obj *store.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDate2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Date")
+}
+
 func (ec *executionContext) _Stats_countries(ctx context.Context, field graphql.CollectedField, obj *store.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8806,6 +8874,11 @@ func (ec *executionContext) _Country(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "isoName":
+			out.Values[i] = ec._Country_isoName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "interconnectivityListEntry":
 			out.Values[i] = ec._Country_interconnectivityListEntry(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -9949,6 +10022,11 @@ func (ec *executionContext) _Stats(ctx context.Context, sel ast.SelectionSet, ob
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Stats")
+		case "asOf":
+			out.Values[i] = ec._Stats_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "countries":
 			out.Values[i] = ec._Stats_countries(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -10584,6 +10662,20 @@ var (
 		store.CountryByRegion: "REGION",
 	}
 )
+
+func (ec *executionContext) unmarshalNDate2string(ctx context.Context, v any) (string, error) {
+	res, err := model.UnmarshalDate(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDate2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalDate(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
+	}
+	return res
+}
 
 func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := model.UnmarshalDateTime(v)

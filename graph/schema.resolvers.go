@@ -7,7 +7,10 @@ package graph
 
 import (
 	"context"
+	"slices"
+	"strings"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/fealac/smegraph/graph/model"
 	"github.com/fealac/smegraph/internal/apperr"
 	"github.com/fealac/smegraph/internal/gid"
@@ -40,7 +43,10 @@ func (r *countryResolver) Groupings(ctx context.Context, obj *store.Country, asO
 	if err != nil {
 		return nil, err
 	}
-	return r.loaders(ctx).Grouping.LoadAll(ctx, pluck(activeMembers(ms, day(asOf)), func(m *store.Membership) string { return m.Grouping }))
+	gs, err := r.loaders(ctx).Grouping.LoadAll(ctx, pluck(activeMembers(ms, day(asOf)), func(m *store.Membership) string { return m.Grouping }))
+	// Display order, as the groupings connection lists them.
+	slices.SortStableFunc(gs, func(a, b *store.Grouping) int { return a.Position - b.Position })
+	return gs, err
 }
 
 // Memberships is the resolver for the memberships field.
@@ -170,16 +176,22 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 	if len(ids) > store.MaxPageSize {
 		return nil, apperr.Input("ids", "at most %d IDs, got %d", store.MaxPageSize, len(ids))
 	}
+	// A malformed ID is null in its place, with an error naming its position; the other
+	// nodes are still answered.
 	thunks := make([]func() (model.Node, error), len(ids))
 	for i, id := range ids {
 		t, err := r.nodeThunk(ctx, "ids", id)
 		if err != nil {
-			return nil, apperr.Input("ids", "%s (position %d) is not a valid ID", apperr.Quote(id), i)
+			graphql.AddError(ctx, apperr.Input("ids", "%s (position %d) is not a valid ID", apperr.Quote(id), i))
+			continue
 		}
 		thunks[i] = t
 	}
 	out := make([]model.Node, len(ids))
 	for i, t := range thunks {
+		if t == nil {
+			continue
+		}
 		n, err := t()
 		if err != nil {
 			return nil, err
@@ -231,7 +243,7 @@ func (r *queryResolver) Agencies(ctx context.Context, filter *store.AgencyFilter
 
 // Grouping is the resolver for the grouping field.
 func (r *queryResolver) Grouping(ctx context.Context, slug string) (*store.Grouping, error) {
-	return orNull(r.loaders(ctx).Grouping.Load(ctx, slug))
+	return orNull(r.loaders(ctx).Grouping.Load(ctx, strings.ToLower(strings.TrimSpace(slug))))
 }
 
 // Groupings is the resolver for the groupings field.
@@ -298,8 +310,8 @@ func (r *queryResolver) Search(ctx context.Context, text string, types []store.S
 	}
 	n := store.DefaultPageSize
 	if first != nil {
-		if *first < 1 || *first > store.MaxPageSize {
-			return nil, apperr.Input("first", "must be between 1 and %d, got %d", store.MaxPageSize, *first)
+		if *first < 0 || *first > store.MaxPageSize {
+			return nil, apperr.Input("first", "must be between 0 and %d, got %d", store.MaxPageSize, *first)
 		}
 		n = *first
 	}

@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 	"runtime/debug"
 	"unicode/utf8"
 
@@ -58,24 +60,36 @@ func presenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 // operation name, say) at any length.
 const maxMessage = 300
 
-// wrongVariable matches gqlparser's message for a variable of the wrong type, which names Go
-// kinds ("cannot use map as String", "cannot use value 0 as Int" for 1.5).
-var wrongVariable = regexp.MustCompile(`^cannot use .* as ([A-Za-z_][A-Za-z0-9_]*)$`)
+// wrongVariable matches gqlparser's messages for a variable (or a field inside one) of the
+// wrong type, which name Go kinds: "cannot use map as String", "cannot use value 0 as Int"
+// for 1.5, "must be a MeetingFilter, not a slice".
+var wrongVariable = regexp.MustCompile(`^(?:cannot use .* as|must be an?) ([A-Za-z_][A-Za-z0-9_]*)(?:, not an? .*)?$`)
 
 // ownError returns gqlgen's own parse or validation error as clients should see it: a
-// variable that does not fit its type is BAD_USER_INPUT naming the variable
-// (extensions.variable), and long messages are cut.
+// variable, or a field inside one, that does not fit its type is BAD_USER_INPUT naming it
+// (extensions.variable, e.g. "f.yearFrom"), and long messages are cut.
 func ownError(e *gqlerror.Error) *gqlerror.Error {
-	if len(e.Path) == 2 && e.Path[0] == ast.PathName("variable") {
-		name, _ := e.Path[1].(ast.PathName)
+	if len(e.Path) >= 2 && e.Path[0] == ast.PathName("variable") {
+		var name strings.Builder
+		for i, p := range e.Path[1:] {
+			switch p := p.(type) {
+			case ast.PathName:
+				if i > 0 {
+					name.WriteByte('.')
+				}
+				name.WriteString(string(p))
+			case ast.PathIndex:
+				fmt.Fprintf(&name, "[%d]", int(p))
+			}
+		}
 		msg := e.Message
 		if m := wrongVariable.FindStringSubmatch(msg); m != nil {
 			msg = "expected a value of type " + m[1]
 		}
 		return &gqlerror.Error{
-			Message:    "variable $" + string(name) + ": " + truncate(msg),
+			Message:    "variable $" + name.String() + ": " + truncate(msg),
 			Locations:  e.Locations,
-			Extensions: map[string]any{"code": string(apperr.BadUserInput), "variable": string(name)},
+			Extensions: map[string]any{"code": string(apperr.BadUserInput), "variable": name.String()},
 		}
 	}
 	e.Message = truncate(e.Message)

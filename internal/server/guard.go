@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -30,11 +31,13 @@ const (
 
 // Error codes of requests refused before execution.
 const (
-	codeBadRequest       = "BAD_REQUEST"
-	codeUnsupportedMedia = "UNSUPPORTED_MEDIA_TYPE"
-	codeTooLarge         = "REQUEST_TOO_LARGE"
-	codeQueryTooLong     = "QUERY_TOO_LONG"
-	codeUnsupported      = "UNSUPPORTED_DIRECTIVE"
+	codeBadRequest        = "BAD_REQUEST"
+	codeUnsupportedMedia  = "UNSUPPORTED_MEDIA_TYPE"
+	codeTooLarge          = "REQUEST_TOO_LARGE"
+	codeQueryTooLong      = "QUERY_TOO_LONG"
+	codeUnsupported       = "UNSUPPORTED_DIRECTIVE"
+	codeMethodNotAllowed  = "METHOD_NOT_ALLOWED"
+	codeTooManyRootFields = "TOO_MANY_ROOT_FIELDS"
 )
 
 // guard checks a GraphQL HTTP request's shape before gqlgen sees it: a POST must be a JSON
@@ -47,34 +50,41 @@ func guard(next http.Handler) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
 		defer cancel()
 		r = r.WithContext(ctx)
+		// Names and titles follow Accept-Language when a query gives no lang.
+		w.Header().Add("Vary", "Accept-Language")
 
 		switch r.Method {
 		case http.MethodPost:
 			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 			if err != nil || mt != "application/json" {
-				refuse(w, http.StatusUnsupportedMediaType, codeUnsupportedMedia, "send the request as Content-Type: application/json")
+				refuse(w, r, http.StatusUnsupportedMediaType, codeUnsupportedMedia, "send the request as Content-Type: application/json")
 				return
 			}
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 			var tooLarge *http.MaxBytesError
 			switch {
 			case errors.As(err, &tooLarge):
-				refuse(w, http.StatusRequestEntityTooLarge, codeTooLarge, "the request body exceeds 1 MiB")
+				refuse(w, r, http.StatusRequestEntityTooLarge, codeTooLarge, "the request body exceeds 1 MiB")
 				return
 			case err != nil:
-				refuse(w, http.StatusBadRequest, codeBadRequest, "the request body could not be read")
+				refuse(w, r, http.StatusBadRequest, codeBadRequest, "the request body could not be read")
 				return
 			}
 			if code, msg := checkBody(body); code != "" {
-				refuse(w, http.StatusBadRequest, code, msg)
+				refuse(w, r, http.StatusBadRequest, code, msg)
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		case http.MethodGet:
 			if len(r.URL.Query().Get("query")) > MaxQueryBytes {
-				refuse(w, http.StatusBadRequest, codeQueryTooLong, "the query exceeds 32 KiB")
+				refuse(w, r, http.StatusBadRequest, codeQueryTooLong, "the query exceeds 32 KiB")
 				return
 			}
+		case http.MethodOptions:
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			refuse(w, r, http.StatusMethodNotAllowed, codeMethodNotAllowed, "use POST (or GET for queries)")
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -117,8 +127,11 @@ func checkBody(body []byte) (code, msg string) {
 	return "", ""
 }
 
-// refuse writes a GraphQL-shaped error response.
-func refuse(w http.ResponseWriter, status int, code, msg string) {
+// refuse writes a GraphQL-shaped error response, and counts it for the request log.
+func refuse(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
+		info.errors++
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
@@ -126,8 +139,13 @@ func refuse(w http.ResponseWriter, status int, code, msg string) {
 	})
 }
 
-// noDefer refuses operations that use @defer or @stream: the server speaks plain JSON
-// responses, where a deferred fragment would be silently dropped.
+// MaxRootFields bounds the root fields of an operation (aliases included): each reads the
+// database on its own.
+const MaxRootFields = 20
+
+// noDefer refuses operations that use @defer or @stream, where the server's plain JSON
+// responses would silently drop the deferred part, and operations with more than
+// MaxRootFields root fields.
 type noDefer struct{}
 
 var _ interface {
@@ -168,6 +186,12 @@ func (noDefer) MutateOperationContext(_ context.Context, oc *graphql.OperationCo
 	}
 	if oc.Operation != nil {
 		walk(oc.Operation.SelectionSet)
+		if n := countFields(oc.Operation.SelectionSet, 0); n > MaxRootFields {
+			return &gqlerror.Error{
+				Message:    fmt.Sprintf("the operation has %d root fields; at most %d", n, MaxRootFields),
+				Extensions: map[string]any{"code": codeTooManyRootFields},
+			}
+		}
 	}
 	if found == nil {
 		return nil
@@ -203,4 +227,26 @@ func cappedRules() *rules.Rules {
 		})
 	}
 	return r
+}
+
+// countFields counts the fields of a selection set, looking through fragments (to a bounded
+// depth: fragment cycles are refused by validation, but this runs on any document).
+func countFields(set ast.SelectionSet, depth int) int {
+	if depth > 10 {
+		return 0
+	}
+	n := 0
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			n++
+		case *ast.InlineFragment:
+			n += countFields(s.SelectionSet, depth+1)
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				n += countFields(s.Definition.SelectionSet, depth+1)
+			}
+		}
+	}
+	return n
 }

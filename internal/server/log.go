@@ -50,27 +50,29 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// recordOperation notes the operation's name and counts its errors for the request log.
-func recordOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+// recordResponse notes the operation's name and counts the errors of every response for the
+// request log, including responses to operations that failed to parse or validate.
+func recordResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
 	info, _ := ctx.Value(infoKey{}).(*requestInfo)
-	if info != nil {
-		oc := graphql.GetOperationContext(ctx)
-		info.operation = oc.OperationName
-		if info.operation == "" && oc.Operation != nil {
-			info.operation = oc.Operation.Name
-		}
-		if len(info.operation) > maxLoggedName {
-			info.operation = info.operation[:maxLoggedName] + "…"
-		}
-	}
-	respond := next(ctx)
-	return func(ctx context.Context) *graphql.Response {
-		resp := respond(ctx)
-		if info != nil && resp != nil {
-			info.errors += len(resp.Errors)
-		}
+	if info == nil {
 		return resp
 	}
+	if graphql.HasOperationContext(ctx) {
+		oc := graphql.GetOperationContext(ctx)
+		name := oc.OperationName
+		if name == "" && oc.Operation != nil {
+			name = oc.Operation.Name
+		}
+		if len(name) > maxLoggedName {
+			name = name[:maxLoggedName] + "…"
+		}
+		info.operation = name
+	}
+	if resp != nil {
+		info.errors += len(resp.Errors)
+	}
+	return resp
 }
 
 // statusRecorder remembers the status code written through it.

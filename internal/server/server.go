@@ -54,7 +54,7 @@ func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Lo
 	gql.Use(extension.Introspection{})
 	gql.SetErrorPresenter(presenter(logger))
 	gql.SetRecoverFunc(recoverer(logger))
-	gql.AroundOperations(recordOperation)
+	gql.AroundResponses(recordResponse)
 
 	mux := http.NewServeMux()
 	mux.Handle(GraphQLPath, guard(graph.AcceptLanguage(loader.Middleware(s, gql))))

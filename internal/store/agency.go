@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -45,7 +46,7 @@ type AgencyDerived struct {
 	NameKeys     []string `bson:"nameKeys"`     // folded names and acronym
 	SortName     string   `bson:"sortName"`     // "1" + folded English name; "2" when nameless, so those sort last
 	CountryCodes []string `bson:"countryCodes"` // the country's alpha-2, alpha-3 and numeric codes
-	CountryKeys  []string `bson:"countryKeys"`  // the same, folded
+	CountryKeys  []string `bson:"countryKeys"`  // the same, folded, with the country's folded names
 	Region       string   `bson:"region"`       // the country's region slug
 }
 
@@ -59,7 +60,7 @@ func (a *Agency) derive(countries map[string]*Country) {
 	}
 	if c, ok := countries[a.Country]; ok {
 		d.CountryCodes = []string{c.Code, c.Alpha3, c.Numeric}
-		d.CountryKeys = c.Derived.CodeKeys
+		d.CountryKeys = append(append([]string{}, c.Derived.CodeKeys...), c.Derived.NameKeys...)
 		d.Region = c.Region
 	}
 	a.Derived = d
@@ -160,6 +161,15 @@ var agencyValues = fieldValues[Agency]{
 func (s *Store) Agencies(ctx context.Context, f *AgencyFilter, orderBy []*AgencyOrder, p PageArgs) (*Page[Agency], error) {
 	o, err := buildOrder("agency", orderBy, agencySortFields, agencyOrder)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkShape(f, 0, &filterShape{}, func(f *AgencyFilter) (int, int) {
+		n := f.Country.conditions() + f.Region.conditions() + f.Name.conditions() + boolCount(f.HasURL)
+		if f.Kind != nil {
+			n++
+		}
+		return n, 0
+	}, func(f *AgencyFilter) []*AgencyFilter { return slices.Concat(f.And, f.Or) }); err != nil {
 		return nil, err
 	}
 	budget := MaxFilterValues

@@ -185,7 +185,7 @@ func sameBSON(a, b any) (bool, error) {
 
 // derivedVersion names the current shape of the derived fields; Prepare re-derives every
 // document of a database stored under another version.
-const derivedVersion = 3
+const derivedVersion = 4
 
 // rederive recomputes the derived fields of every stored document whose stored version of
 // them is not derivedVersion, without changing its revision: they are not content.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -42,7 +43,7 @@ type Country struct {
 // CountryDerived holds what the store derives from a country for filtering and ordering;
 // derive recomputes it on every write.
 type CountryDerived struct {
-	NameKeys     []string `bson:"nameKeys"`     // folded names in every language, variants, ISO short and formal names
+	NameKeys     []string `bson:"nameKeys"`     // folded names in every language, variants and the ISO short name
 	CodeKeys     []string `bson:"codeKeys"`     // folded alpha-2, alpha-3, numeric
 	SortName     string   `bson:"sortName"`     // folded English name
 	HasAgencyURL bool     `bson:"hasAgencyURL"` // the list entry is an address, not NA
@@ -50,7 +51,7 @@ type CountryDerived struct {
 
 func (c *Country) derive(map[string]*Country) {
 	c.Derived = CountryDerived{
-		NameKeys:     foldAll(c.Names, c.NameVariants, []LocalizedText{{Text: c.NameISO}, {Text: c.NameOfficial}}),
+		NameKeys:     foldAll(c.Names, c.NameVariants, []LocalizedText{{Text: c.NameISO}}),
 		CodeKeys:     []string{Fold(c.Code), Fold(c.Alpha3), Fold(c.Numeric)},
 		SortName:     Fold(firstText(c.Names)),
 		HasAgencyURL: c.ListEntry != "" && c.ListEntry != "NA",
@@ -113,7 +114,7 @@ func (s *Store) CountriesByCodes(ctx context.Context, codes []string) ([]*Countr
 }
 
 // countryOrder is the default order of the countries connection: by alpha-2 code.
-var countryOrder = order{name: "country:code", keys: []sortKey{{field: "_id"}}}
+var countryOrder = order{name: "country:CODE.ASC", keys: []sortKey{{field: "_id"}}}
 
 var countrySortFields = map[CountryOrderField]string{CountryByCode: "_id", CountryByName: "sortName", CountryByRegion: "region"}
 
@@ -128,6 +129,16 @@ var countryValues = fieldValues[Country]{
 func (s *Store) Countries(ctx context.Context, f *CountryFilter, orderBy []*CountryOrder, p PageArgs) (*Page[Country], error) {
 	o, err := buildOrder("country", orderBy, countrySortFields, countryOrder)
 	if err != nil {
+		return nil, err
+	}
+	// The whole filter is checked first: a grouping condition reads the memberships.
+	if err := checkShape(f, 0, &filterShape{}, func(f *CountryFilter) (int, int) {
+		n := f.Code.conditions() + f.Name.conditions() + f.Region.conditions() + f.Grouping.conditions() + boolCount(f.HasAgencyURL)
+		if f.Grouping != nil {
+			return n, 1
+		}
+		return n, 0
+	}, func(f *CountryFilter) []*CountryFilter { return slices.Concat(f.And, f.Or) }); err != nil {
 		return nil, err
 	}
 	budget := MaxFilterValues
@@ -148,7 +159,7 @@ func (s *Store) countryFilter(ctx context.Context, f *CountryFilter, arg string,
 	var conds bson.A
 	c, err := translateAll(budget,
 		fieldFilter{f.Code, stringField{arg: arg + ".code", exact: []string{"_id", "alpha3", "numeric"}, keys: "codeKeys", normalise: codeValue}},
-		fieldFilter{f.Name, stringField{arg: arg + ".name", exact: []string{"names.text", "nameVariants.text"}, keys: "nameKeys"}},
+		fieldFilter{f.Name, stringField{arg: arg + ".name", exact: []string{"names.text", "nameVariants.text", "nameIso"}, keys: "nameKeys"}},
 		fieldFilter{f.Region, stringField{arg: arg + ".region", exact: []string{"region"}, keys: "region", normalise: slugValue}},
 	)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"golang.org/x/text/runes"
@@ -30,8 +31,18 @@ type StringFilter struct {
 	StartsWith *string
 }
 
-// MaxFilterValues bounds the values of one in/nin list and the conditions of a filter.
-const MaxFilterValues = 100
+// Filter bounds, checked before any database work.
+const (
+	// MaxFilterValues bounds the values of one in/nin list and the conditions of a filter.
+	MaxFilterValues = 100
+	// MaxFilterText bounds one string of a filter, in characters.
+	MaxFilterText = 200
+	// MaxFilterDepth bounds the nesting of and/or.
+	MaxFilterDepth = 8
+	// MaxGroupingConditions bounds the grouping conditions of a countries filter: each reads
+	// the memberships once.
+	MaxGroupingConditions = 5
+)
 
 // stringField says how a StringFilter on one GraphQL field is translated: exact compares
 // against any of the exact fields (after normalising the value), contains/startsWith
@@ -47,13 +58,24 @@ type stringField struct {
 // combining marks removed, compatibility forms unified (NFKD), spaces collapsed. "São
 // Tomé" folds to "sao tome", "MÉXICO" to "mexico".
 func Fold(s string) string {
-	t := transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	return strings.TrimSpace(foldQuery(s))
+}
+
+// foldQuery folds text a client searches for like Fold, but keeps a leading or trailing
+// space: " p" looks for a word starting with p, and a lone space for names with a space.
+// Runs of white space count as one space, as in the stored keys.
+func foldQuery(s string) string {
+	// Marks go (é → e), and so do invisible format characters (zero-width space, BOM).
+	t := transform.Chain(norm.NFKD, runes.Remove(runes.Predicate(func(r rune) bool { return unicode.In(r, unicode.Mn, unicode.Cf) })), norm.NFC)
 	out, _, err := transform.String(t, s)
 	if err != nil {
 		out = s
 	}
-	return strings.Join(strings.Fields(strings.ToLower(out)), " ")
+	return whitespace.ReplaceAllString(strings.ToLower(out), " ")
 }
+
+// whitespace matches a run of white space.
+var whitespace = regexp.MustCompile(`\s+`)
 
 // translate returns the MongoDB condition for f on field, or nil when f sets nothing.
 func (sf stringField) translate(f *StringFilter, budget *int) (bson.A, error) {
@@ -85,6 +107,18 @@ func (sf stringField) translate(f *StringFilter, budget *int) (bson.A, error) {
 		}
 		return out, nil
 	}
+	for name, v := range map[string]*string{"eq": f.Eq, "ne": f.Ne, "contains": f.Contains, "startsWith": f.StartsWith} {
+		if v != nil && utf8.RuneCountInString(*v) > MaxFilterText {
+			return nil, apperr.Input(sf.arg+"."+name, "at most %d characters", MaxFilterText)
+		}
+	}
+	for _, vs := range [][]string{f.In, f.Nin} {
+		for _, v := range vs {
+			if utf8.RuneCountInString(v) > MaxFilterText {
+				return nil, apperr.Input(sf.arg, "at most %d characters a value", MaxFilterText)
+			}
+		}
+	}
 
 	var conds bson.A
 	if f.Eq != nil {
@@ -109,10 +143,10 @@ func (sf stringField) translate(f *StringFilter, budget *int) (bson.A, error) {
 	}
 	// The user's text is folded and escaped: it is matched as plain characters.
 	if f.Contains != nil {
-		conds = append(conds, bson.D{{Key: sf.keys, Value: bson.D{{Key: "$regex", Value: regexp.QuoteMeta(Fold(*f.Contains))}}}})
+		conds = append(conds, bson.D{{Key: sf.keys, Value: bson.D{{Key: "$regex", Value: regexp.QuoteMeta(foldQuery(*f.Contains))}}}})
 	}
 	if f.StartsWith != nil {
-		conds = append(conds, bson.D{{Key: sf.keys, Value: bson.D{{Key: "$regex", Value: "^" + regexp.QuoteMeta(Fold(*f.StartsWith))}}}})
+		conds = append(conds, bson.D{{Key: sf.keys, Value: bson.D{{Key: "$regex", Value: "^" + regexp.QuoteMeta(foldQuery(*f.StartsWith))}}}})
 	}
 	if *budget -= len(conds); *budget < 0 {
 		return nil, apperr.Input("filter", "too many conditions; at most %d", MaxFilterValues)
@@ -153,7 +187,7 @@ func allOf(conds bson.A) bson.D {
 // codeValue normalises an ISO 3166-1 code as the lookups do: upper case, spaces trimmed,
 // a short numeric code zero-padded.
 func codeValue(s string) string {
-	s = strings.ToUpper(strings.TrimSpace(s))
+	s = strings.ToUpper(strings.TrimSpace(norm.NFKC.String(s))) // fullwidth ＰＥ is PE
 	if isDigits(s) && len(s) < 3 {
 		s = strings.Repeat("0", 3-len(s)) + s
 	}
@@ -192,6 +226,9 @@ func buildOrder[F ~string](prefix string, keys []*Order[F], fields map[F]string,
 	seen := map[F]bool{}
 	desc := false
 	for _, k := range keys {
+		if k.Direction == "" {
+			k = &Order[F]{Field: k.Field, Direction: Asc} // direction: null
+		}
 		field, ok := fields[k.Field]
 		if !ok || seen[k.Field] {
 			return order{}, apperr.Input("orderBy", "%s is not a sort key here, or is given twice", k.Field)
@@ -328,4 +365,60 @@ func (s *Store) memberOf(ctx context.Context, f *StringFilter, arg string, budge
 		conds = append(conds, bson.D{{Key: "_id", Value: bson.D{{Key: "$nin", Value: out}}}})
 	}
 	return conds, nil
+}
+
+// conditions counts the operators f sets.
+func (f *StringFilter) conditions() int {
+	if f == nil {
+		return 0
+	}
+	n := 0
+	for _, set := range []bool{f.Eq != nil, f.Ne != nil, f.In != nil, f.Nin != nil, f.Contains != nil, f.StartsWith != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+// filterShape is what checkShape learns of a nested filter before any database work.
+type filterShape struct {
+	conditions int
+	groupings  int
+}
+
+// checkShape counts the conditions of a nested filter (each set operator, boolean, kind list
+// and and/or entry is one) and checks its depth and size against the filter bounds. own
+// returns a node's own conditions and grouping conditions, and subs its and/or filters.
+func checkShape[F any](f *F, depth int, shape *filterShape, own func(*F) (int, int), subs func(*F) []*F) error {
+	if f == nil {
+		return nil
+	}
+	if depth > MaxFilterDepth {
+		return apperr.Input("filter", "and/or nested deeper than %d levels", MaxFilterDepth)
+	}
+	n, g := own(f)
+	children := subs(f)
+	shape.conditions += n + len(children)
+	shape.groupings += g
+	if shape.conditions > MaxFilterValues {
+		return apperr.Input("filter", "too many conditions; at most %d", MaxFilterValues)
+	}
+	if shape.groupings > MaxGroupingConditions {
+		return apperr.Input("filter", "too many grouping conditions; at most %d", MaxGroupingConditions)
+	}
+	for _, sub := range children {
+		if err := checkShape(sub, depth+1, shape, own, subs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// boolCount is 1 when b is set.
+func boolCount(b *bool) int {
+	if b == nil {
+		return 0
+	}
+	return 1
 }

@@ -96,7 +96,7 @@ func (s *Store) MeetingsByHosts(ctx context.Context, codes []string) ([]*Meeting
 		bson.D{{Key: "host", Value: 1}, {Key: "number", Value: 1}})
 }
 
-var meetingOrder = order{name: "meeting", keys: []sortKey{{field: "number"}, {field: "_id"}}}
+var meetingOrder = order{name: "meeting:NUMBER.ASC", keys: []sortKey{{field: "number"}, {field: "_id"}}}
 
 var meetingSortFields = map[MeetingOrderField]string{MeetingByNumber: "number", MeetingByStartDate: "sortStart"}
 

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -26,6 +27,9 @@ const (
 	SearchDecision SearchType = "DECISION"
 )
 
+// MaxSearchText bounds the search text, in characters: matching time grows with it.
+const MaxSearchText = 100
+
 // Search scores: higher is better.
 const (
 	ScoreExactCode = 4.0 // the text is a code (any ISO form), a slug or an acronym
@@ -44,7 +48,7 @@ type Hit struct {
 	key      string
 }
 
-// Search finds the nodes of the given types (all when empty) whose codes, slugs, acronyms,
+// Search finds the nodes of the given types (all when nil, none when empty) whose codes, slugs, acronyms,
 // names in any language or titles contain text, ignoring case and accents and treating every
 // character literally. Hits are ranked by score (exact code or acronym, exact name, prefix,
 // substring), then by English name, then by type; at most first are returned. Empty or blank
@@ -53,12 +57,19 @@ type Hit struct {
 // Each type costs three concurrent queries: exact matches, then the first `first` prefix and
 // substring matches by name, so the best `first` hits are found without reading every match.
 func (s *Store) Search(ctx context.Context, text string, types []SearchType, first int) ([]*Hit, error) {
+	if utf8.RuneCountInString(text) > MaxSearchText {
+		return nil, apperr.Input("text", "at most %d characters", MaxSearchText)
+	}
 	q := Fold(text)
 	if q == "" {
 		return nil, apperr.Input("text", "must contain something to search for")
 	}
-	if len(types) == 0 {
+	if types == nil {
 		types = []SearchType{SearchCountry, SearchAgency, SearchGrouping, SearchMeeting, SearchDecision}
+	}
+	types = slices.Compact(slices.Sorted(slices.Values(types)))
+	if first == 0 {
+		return []*Hit{}, nil
 	}
 	var (
 		g       errgroup.Group
@@ -125,11 +136,12 @@ func searchIn[T any](ctx context.Context, s *Store, coll, q string, first, kind 
 	// Batches one larger than the limit close the cursor in the first reply (see paginate).
 	byName := options.Find().SetSort(bson.D{{Key: "sortName", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(first)).SetBatchSize(int32(first) + 1)
 	seen := map[string]*Hit{}
+	exact := bson.D{{Key: "$in", Value: bson.A{q, strings.ToLower(codeValue(q))}}}
 	for _, query := range []struct {
 		filter bson.D
 		opts   *options.FindOptionsBuilder
 	}{
-		{anyField(q), options.Find().SetLimit(int64(first)).SetBatchSize(int32(first) + 1)},
+		{anyField(exact), options.Find().SetLimit(int64(first)).SetBatchSize(int32(first) + 1)},
 		{anyField(bson.D{{Key: "$regex", Value: "^" + regexp.QuoteMeta(q)}}), byName},
 		{anyField(bson.D{{Key: "$regex", Value: regexp.QuoteMeta(q)}}), byName},
 	} {
@@ -156,11 +168,13 @@ func searchIn[T any](ctx context.Context, s *Store, coll, q string, first, kind 
 	return out, nil
 }
 
-// score rates how well the folded text q matches a node's folded codes and names.
+// score rates how well the folded text q matches a node's folded codes and names. A
+// numeric text of one or two digits is also an exact code zero-padded ("32" is 032).
 func score(q string, codes, names []string) float64 {
 	best := 0.0
+	padded := strings.ToLower(codeValue(q))
 	for _, c := range codes {
-		if c == q {
+		if c == q || c == padded {
 			return ScoreExactCode
 		}
 	}

@@ -10,6 +10,8 @@ import (
 
 // Stats are the dashboard figures of FEALAC on one date.
 type Stats struct {
+	// AsOf is the date of the figures (YYYY-MM-DD).
+	AsOf string
 	// Countries is the number of FEALAC members on the date.
 	Countries int
 	// Agencies is the number of SME agencies of those members.
@@ -84,7 +86,7 @@ func (s *Store) Stats(ctx context.Context, date string) (*Stats, error) {
 		return nil, fmt.Errorf("count agencies: %w", err)
 	}
 
-	st := &Stats{Countries: len(members), CountriesWithAgencyURL: len(withURL), ByRegion: []*RegionStats{}}
+	st := &Stats{AsOf: date, Countries: len(members), CountriesWithAgencyURL: len(withURL), ByRegion: []*RegionStats{}}
 	byRegion := map[string]*RegionStats{}
 	for _, r := range regions {
 		rs := &RegionStats{Region: r.Slug}

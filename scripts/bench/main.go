@@ -112,7 +112,9 @@ func run(agencies, clients int, duration time.Duration) error {
 	defer srv.Close()
 	url := "http://" + ln.Addr().String() + server.GraphQLPath
 
-	page50, err := cursorOfPage(url, 49)
+	// Page 50, or the last page when there are fewer.
+	lastPage := min(50, (agencies+18+19)/20)
+	cursor, err := cursorOfPage(url, lastPage-1)
 	if err != nil {
 		return err
 	}
@@ -121,7 +123,7 @@ func run(agencies, clients int, duration time.Duration) error {
 		{"search \"produce\" (all types)", `{ search(text: "produce", first: 20) { score node { ... on Agency { name } } } }`},
 		{"filtered agencies (name contains, region)", `{ agencies(first: 20, filter: {name: {contains: "agency 12"}, region: {eq: "east-asia"}}) { totalCount nodes { name url } } }`},
 		{"agencies page 1 by name", `{ agencies(first: 20, orderBy: [{field: NAME}]) { nodes { name } pageInfo { endCursor } } }`},
-		{"agencies page 50 by name", fmt.Sprintf(`{ agencies(first: 20, after: %q, orderBy: [{field: NAME}]) { nodes { name } pageInfo { endCursor } } }`, page50)},
+		{fmt.Sprintf("agencies page %d by name", lastPage), fmt.Sprintf(`{ agencies(first: 20, after: %q, orderBy: [{field: NAME}]) { nodes { name } pageInfo { endCursor } } }`, cursor)},
 	}
 
 	fmt.Printf("backend: %s; %d agencies (%d synthetic); %d clients × %s per query; loaded in %s\n\n",
