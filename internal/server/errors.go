@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
-	"strings"
 	"runtime/debug"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
