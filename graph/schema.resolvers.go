@@ -9,6 +9,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/fealac/smegraph/graph/model"
@@ -164,6 +165,134 @@ func (r *membershipResolver) Country(ctx context.Context, obj *store.Membership)
 // Grouping is the resolver for the grouping field.
 func (r *membershipResolver) Grouping(ctx context.Context, obj *store.Membership) (*store.Grouping, error) {
 	return r.loaders(ctx).Grouping.Load(ctx, obj.Grouping)
+}
+
+func (r *mutationResolver) CreateAgency(ctx context.Context, input model.CreateAgencyInput) (*model.AgencyPayload, error) {
+	a, err := r.actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g := map[string]bool{}
+	ag, err := r.Store.CreateAgency(ctx, a, store.AgencyEdit{
+		Country: &input.Country, Name: &input.Name, Acronym: given(g, "acronym", input.Acronym),
+		Kind: given(g, "kind", input.Kind), URL: given(g, "url", input.URL),
+		Names: texts(given(g, "names", input.Names)), Given: g,
+	})
+	ue, err := userErrors(err, "id")
+	if err != nil || len(ue) > 0 {
+		return &model.AgencyPayload{UserErrors: ue}, err
+	}
+	return &model.AgencyPayload{Agency: ag, UserErrors: ue}, nil
+}
+
+func (r *mutationResolver) UpdateAgency(ctx context.Context, input model.UpdateAgencyInput) (*model.AgencyPayload, error) {
+	a, err := r.actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key, bad := recordKey(input.ID, gid.Agency)
+	if bad != nil {
+		return &model.AgencyPayload{UserErrors: bad}, nil
+	}
+	g := map[string]bool{}
+	ag, err := r.Store.UpdateAgency(ctx, a, key, input.ExpectedVersion, store.AgencyEdit{
+		Country: given(g, "country", input.Country), Name: given(g, "name", input.Name),
+		Acronym: given(g, "acronym", input.Acronym), Kind: given(g, "kind", input.Kind),
+		URL: given(g, "url", input.URL), Names: texts(given(g, "names", input.Names)), Given: g,
+	})
+	ue, err := userErrors(err, "id")
+	if err != nil || len(ue) > 0 {
+		return &model.AgencyPayload{UserErrors: ue}, err
+	}
+	return &model.AgencyPayload{Agency: ag, UserErrors: ue}, nil
+}
+
+func (r *mutationResolver) DeleteAgency(ctx context.Context, input model.DeleteAgencyInput) (*model.DeletePayload, error) {
+	a, err := r.actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key, bad := recordKey(input.ID, gid.Agency)
+	if bad != nil {
+		return &model.DeletePayload{UserErrors: bad}, nil
+	}
+	ue, err := userErrors(r.Store.DeleteAgency(ctx, a, key, input.ExpectedVersion), "id")
+	if err != nil || len(ue) > 0 {
+		return &model.DeletePayload{UserErrors: ue}, err
+	}
+	return &model.DeletePayload{DeletedID: &input.ID, UserErrors: ue}, nil
+}
+
+func (r *mutationResolver) UpsertMembership(ctx context.Context, input model.UpsertMembershipInput) (*model.MembershipPayload, error) {
+	a, err := r.actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Store.UpsertMembership(ctx, a, store.MembershipEdit{
+		Country: input.Country, Grouping: input.Grouping, Status: input.Status,
+		Since: input.Since.Value(), Until: input.Until.Value(), Sources: input.Sources,
+		ExpectedVersion: input.ExpectedVersion.Value(),
+	})
+	ue, err := userErrors(err, "grouping")
+	if err != nil || len(ue) > 0 {
+		return &model.MembershipPayload{UserErrors: ue}, err
+	}
+	return &model.MembershipPayload{Membership: m, UserErrors: ue}, nil
+}
+
+func (r *mutationResolver) EndMembership(ctx context.Context, input model.EndMembershipInput) (*model.MembershipPayload, error) {
+	a, err := r.actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Store.EndMembership(ctx, a, input.Country, input.Grouping, input.Since.Value(), input.Until, input.ExpectedVersion)
+	ue, err := userErrors(err, "grouping")
+	if err != nil || len(ue) > 0 {
+		return &model.MembershipPayload{UserErrors: ue}, err
+	}
+	return &model.MembershipPayload{Membership: m, UserErrors: ue}, nil
+}
+
+func (r *mutationResolver) CreateDecision(ctx context.Context, input model.CreateDecisionInput) (*model.DecisionPayload, error) {
+	a, err := r.actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g := map[string]bool{}
+	d, err := r.Store.CreateDecision(ctx, a, store.DecisionEdit{
+		Meeting: &input.Meeting, Title: &input.Title, Kind: &input.Kind,
+		Topics: given(g, "topics", input.Topics), Summary: given(g, "summary", input.Summary),
+		Countries: given(g, "countries", input.Countries), Groupings: given(g, "groupings", input.Groupings),
+		Titles: texts(given(g, "titles", input.Titles)), Sources: input.Sources, Given: g,
+	})
+	ue, err := userErrors(err, "meeting")
+	if err != nil || len(ue) > 0 {
+		return &model.DecisionPayload{UserErrors: ue}, err
+	}
+	return &model.DecisionPayload{Decision: d, UserErrors: ue}, nil
+}
+
+func (r *mutationResolver) UpdateDecision(ctx context.Context, input model.UpdateDecisionInput) (*model.DecisionPayload, error) {
+	a, err := r.actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key, bad := recordKey(input.ID, gid.Decision)
+	if bad != nil {
+		return &model.DecisionPayload{UserErrors: bad}, nil
+	}
+	g := map[string]bool{}
+	d, err := r.Store.UpdateDecision(ctx, a, key, input.ExpectedVersion, store.DecisionEdit{
+		Title: given(g, "title", input.Title), Kind: given(g, "kind", input.Kind),
+		Topics: given(g, "topics", input.Topics), Summary: given(g, "summary", input.Summary),
+		Countries: given(g, "countries", input.Countries), Groupings: given(g, "groupings", input.Groupings),
+		Titles: texts(given(g, "titles", input.Titles)), Sources: given(g, "sources", input.Sources), Given: g,
+	})
+	ue, err := userErrors(err, "id")
+	if err != nil || len(ue) > 0 {
+		return &model.DecisionPayload{UserErrors: ue}, err
+	}
+	return &model.DecisionPayload{Decision: d, UserErrors: ue}, nil
 }
 
 // Node is the resolver for the node field.
@@ -331,6 +460,22 @@ func (r *queryResolver) Stats(ctx context.Context, asOf *string) (*store.Stats, 
 	return r.Store.Stats(ctx, day(asOf))
 }
 
+func (r *queryResolver) Changes(ctx context.Context, node *string, since *time.Time, first *int, after *string) (*model.Connection[store.Change], error) {
+	a, err := r.actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := store.NewPageArgs(first, after, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.Store.Changes(ctx, store.ChangeQuery{Node: node, Since: since, All: a.Role == store.RoleAdmin, Countries: a.Countries}, p)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ChangeConnection{Page: page}, nil
+}
+
 // Region is the resolver for the region field.
 func (r *regionStatsResolver) Region(ctx context.Context, obj *store.RegionStats) (*store.Grouping, error) {
 	return r.loaders(ctx).Grouping.Load(ctx, obj.Region)
@@ -348,6 +493,8 @@ func (r *Resolver) Meeting() MeetingResolver { return &meetingResolver{r} }
 
 func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{r} }
 
+func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 func (r *Resolver) RegionStats() RegionStatsResolver { return &regionStatsResolver{r} }
@@ -359,6 +506,7 @@ type (
 	groupingResolver    struct{ *Resolver }
 	meetingResolver     struct{ *Resolver }
 	membershipResolver  struct{ *Resolver }
+	mutationResolver    struct{ *Resolver }
 	queryResolver       struct{ *Resolver }
 	regionStatsResolver struct{ *Resolver }
 )

@@ -31,6 +31,8 @@ type (
 	MeetingEdge        = Edge[store.Meeting]
 	DecisionConnection = Connection[store.Decision]
 	DecisionEdge       = Edge[store.Decision]
+	ChangeConnection   = Connection[store.Change]
+	ChangeEdge         = Edge[store.Change]
 )
 
 // Edges returns the page's nodes with their cursors.

@@ -2,6 +2,87 @@
 
 package model
 
+import (
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/fealac/smegraph/internal/store"
+)
+
+type AgencyPayload struct {
+	// The agency as written; null when userErrors is not empty.
+	Agency     *store.Agency `json:"agency,omitempty"`
+	UserErrors []*UserError  `json:"userErrors"`
+}
+
+// A new agency. `url` is stored as an absolute http(s) URL: surrounding spaces are removed, an
+// address without a scheme gets http://, the scheme and host are lower-cased, and nothing else
+// is changed; anything that is then not an http or https URL with a host is refused.
+type CreateAgencyInput struct {
+	// The country, by global ID or ISO code in any form.
+	Country string `json:"country"`
+	// The English name; required, not blank.
+	Name    string                               `json:"name"`
+	Acronym graphql.Omittable[*string]           `json:"acronym,omitempty"`
+	Kind    graphql.Omittable[*store.AgencyKind] `json:"kind,omitempty"`
+	URL     graphql.Omittable[*string]           `json:"url,omitempty"`
+	// Names in other languages; an English one here replaces `name`.
+	Names graphql.Omittable[[]*LocalizedTextInput] `json:"names,omitempty"`
+}
+
+type CreateDecisionInput struct {
+	// The meeting's global ID.
+	Meeting string                      `json:"meeting"`
+	Title   string                      `json:"title"`
+	Kind    store.DecisionKind          `json:"kind"`
+	Topics  graphql.Omittable[[]string] `json:"topics,omitempty"`
+	Summary graphql.Omittable[*string]  `json:"summary,omitempty"`
+	// Countries the decision names, by ISO code in any form or global ID.
+	Countries graphql.Omittable[[]string] `json:"countries,omitempty"`
+	// Groupings the decision concerns, by slug or global ID.
+	Groupings graphql.Omittable[[]string]              `json:"groupings,omitempty"`
+	Titles    graphql.Omittable[[]*LocalizedTextInput] `json:"titles,omitempty"`
+	Sources   []string                                 `json:"sources"`
+}
+
+type DecisionPayload struct {
+	Decision   *store.Decision `json:"decision,omitempty"`
+	UserErrors []*UserError    `json:"userErrors"`
+}
+
+type DeleteAgencyInput struct {
+	ID              string `json:"id"`
+	ExpectedVersion int    `json:"expectedVersion"`
+}
+
+type DeletePayload struct {
+	// The global ID of the removed node; null when userErrors is not empty.
+	DeletedID  *string      `json:"deletedId,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type EndMembershipInput struct {
+	Country  string `json:"country"`
+	Grouping string `json:"grouping"`
+	// The start of the period to end (null for a period whose start is unknown).
+	Since           graphql.Omittable[*string] `json:"since,omitempty"`
+	Until           string                     `json:"until"`
+	ExpectedVersion int                        `json:"expectedVersion"`
+}
+
+// A name or title in one language, as input.
+type LocalizedTextInput struct {
+	// BCP-47 tag, e.g. en, es, pt-BR.
+	Lang string `json:"lang"`
+	Text string `json:"text"`
+}
+
+type MembershipPayload struct {
+	Membership *store.Membership `json:"membership,omitempty"`
+	UserErrors []*UserError      `json:"userErrors"`
+}
+
+type Mutation struct {
+}
+
 // Relay page information of a connection.
 type PageInfo struct {
 	// More nodes follow the page (with first/after), or `before` was given (with last/before).
@@ -21,4 +102,53 @@ type SearchHit struct {
 	// Relevance, higher is better; exact code/acronym matches rank first.
 	Score float64 `json:"score"`
 	Node  Node    `json:"node"`
+}
+
+type UpdateAgencyInput struct {
+	ID string `json:"id"`
+	// The agency's version as last read; a different current version is a CONFLICT.
+	ExpectedVersion int `json:"expectedVersion"`
+	// Moving an agency needs rights on both countries.
+	Country graphql.Omittable[*string]               `json:"country,omitempty"`
+	Name    graphql.Omittable[*string]               `json:"name,omitempty"`
+	Acronym graphql.Omittable[*string]               `json:"acronym,omitempty"`
+	Kind    graphql.Omittable[*store.AgencyKind]     `json:"kind,omitempty"`
+	URL     graphql.Omittable[*string]               `json:"url,omitempty"`
+	Names   graphql.Omittable[[]*LocalizedTextInput] `json:"names,omitempty"`
+}
+
+type UpdateDecisionInput struct {
+	ID              string                                   `json:"id"`
+	ExpectedVersion int                                      `json:"expectedVersion"`
+	Title           graphql.Omittable[*string]               `json:"title,omitempty"`
+	Kind            graphql.Omittable[*store.DecisionKind]   `json:"kind,omitempty"`
+	Topics          graphql.Omittable[[]string]              `json:"topics,omitempty"`
+	Summary         graphql.Omittable[*string]               `json:"summary,omitempty"`
+	Countries       graphql.Omittable[[]string]              `json:"countries,omitempty"`
+	Groupings       graphql.Omittable[[]string]              `json:"groupings,omitempty"`
+	Titles          graphql.Omittable[[]*LocalizedTextInput] `json:"titles,omitempty"`
+	Sources         graphql.Omittable[[]string]              `json:"sources,omitempty"`
+}
+
+type UpsertMembershipInput struct {
+	// The country, by global ID or ISO code in any form.
+	Country string `json:"country"`
+	// The grouping's slug or global ID.
+	Grouping string                     `json:"grouping"`
+	Status   store.MembershipStatus     `json:"status"`
+	Since    graphql.Omittable[*string] `json:"since,omitempty"`
+	Until    graphql.Omittable[*string] `json:"until,omitempty"`
+	// Where the facts come from: URLs or document names; at least one.
+	Sources []string `json:"sources"`
+	// The period's version as last read; required to change an existing period.
+	ExpectedVersion graphql.Omittable[*int] `json:"expectedVersion,omitempty"`
+}
+
+// A problem with a mutation's input; nothing was written.
+type UserError struct {
+	// The input field at fault, e.g. "url" or "names[1].lang"; null when no one field is.
+	Field   *string `json:"field,omitempty"`
+	Message string  `json:"message"`
+	// BAD_USER_INPUT, NOT_FOUND or CONFLICT.
+	Code string `json:"code"`
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/fealac/smegraph/internal/apperr"
 )
@@ -45,4 +46,26 @@ func UnmarshalDateTime(v any) (time.Time, error) {
 		return time.Time{}, apperr.Input("", "%s is not an RFC 3339 DateTime", apperr.Quote(s))
 	}
 	return t.UTC(), nil
+}
+
+// MarshalJSON writes a stored document as the JSON scalar: relaxed Extended JSON (dates as
+// {"$date": "..."}), or null for an absent document.
+func MarshalJSON(raw bson.Raw) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		if len(raw) == 0 {
+			_, _ = io.WriteString(w, "null")
+			return
+		}
+		b, err := bson.MarshalExtJSON(raw, false, false)
+		if err != nil {
+			_, _ = io.WriteString(w, "null")
+			return
+		}
+		_, _ = w.Write(b)
+	})
+}
+
+// UnmarshalJSON refuses JSON input: no argument takes it.
+func UnmarshalJSON(any) (bson.Raw, error) {
+	return nil, apperr.Input("", "JSON values are output only")
 }

@@ -22,6 +22,12 @@ const (
 	// Unavailable means the database could not be reached or did not answer in time; the
 	// request may succeed when retried.
 	Unavailable Code = "DATABASE_UNAVAILABLE"
+	// Unauthenticated means a mutation came without a valid token.
+	Unauthenticated Code = "UNAUTHENTICATED"
+	// Forbidden means the token may not do what was asked.
+	Forbidden Code = "FORBIDDEN"
+	// Conflict means the record changed since the version the client read.
+	Conflict Code = "CONFLICT"
 )
 
 // Error is a client-facing error: its message is safe to show as it is.

@@ -945,34 +945,9 @@ func normaliseURL(s string) (string, error) {
 	return s, nil
 }
 
-// sources converts the concatenated source lists into citations, in order, dropping exact
-// duplicates. A URL is cited by its host; any other text (the SME center brief) is its own
-// title. The result is never nil.
-func sources(lists ...[]string) ([]store.Source, error) {
-	out := []store.Source{}
-	seen := make(map[string]bool)
-	for _, list := range lists {
-		for _, s := range list {
-			if seen[s] {
-				continue
-			}
-			seen[s] = true
-			if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
-				out = append(out, store.Source{Title: s})
-				continue
-			}
-			u, err := url.Parse(s)
-			if err != nil {
-				return nil, fmt.Errorf("source %q: %w", s, err)
-			}
-			if u.Host == "" {
-				return nil, fmt.Errorf("source %q: no host", s)
-			}
-			out = append(out, store.Source{Title: u.Host, URL: new(s)})
-		}
-	}
-	return out, nil
-}
+// sources converts source strings (URLs or document names) into Sources; see
+// store.SourcesFrom.
+func sources(lists ...[]string) ([]store.Source, error) { return store.SourcesFrom(lists...) }
 
 // knownCountries fails if any of codes is not a FEALAC country of the dataset.
 func (b *builder) knownCountries(item string, codes []string) error {

@@ -57,7 +57,7 @@ func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Lo
 	gql.AroundResponses(recordResponse)
 
 	mux := http.NewServeMux()
-	mux.Handle(GraphQLPath, guard(graph.AcceptLanguage(loader.Middleware(s, gql))))
+	mux.Handle(GraphQLPath, guard(graph.AcceptLanguage(graph.Authorization(loader.Middleware(s, gql)))))
 	mux.Handle("GET "+IDEPath+"{$}", playground.Handler("smegraph", GraphQLPath))
 	mux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -94,6 +94,9 @@ func (s *Store) Prepare(ctx context.Context) error {
 		return fmt.Errorf("cursor key in %s is malformed", metaColl)
 	}
 	s.cursorKey = key
+	if err := s.settleChanges(ctx); err != nil {
+		return err
+	}
 	return s.rederive(ctx)
 }
 
@@ -124,6 +127,8 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		meetingsColl: {unique("number"), asc("host", "number"), asc("sortStart", "_id")},
 		// Decisions of a meeting, of a grouping, naming a country; default order.
 		decisionsColl: {asc("meeting", "seq"), asc("groupings", "seq"), asc("countries", "seq"), unique("seq")},
+		changesColl:   changeIndexes,
+		tokensColl:    {unique("name")},
 	}
 	for coll, models := range indexes {
 		// One index per command: FerretDB v1.24 drops the connection when a createIndexes
@@ -190,3 +195,6 @@ type LocalizedText struct {
 	Lang string `bson:"lang"`
 	Text string `bson:"text"`
 }
+
+// bsonID returns the filter {_id: key}.
+func bsonID(key string) bson.D { return bson.D{{Key: "_id", Value: key}} }
