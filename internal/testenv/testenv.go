@@ -223,15 +223,39 @@ func (e Error) Code() string { s, _ := e.Extensions["code"].(string); return s }
 // Query POSTs a GraphQL query with variables (may be nil) to the Env's server.
 func (e *Env) Query(query string, vars map[string]any) *Response {
 	e.t.Helper()
+	return e.QueryAs("", query, vars)
+}
+
+// QueryAs is Query with "Authorization: Bearer token" (none when token is "").
+func (e *Env) QueryAs(token, query string, vars map[string]any) *Response {
+	e.t.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	resp, err := http.Post(e.Server.URL+server.GraphQLPath, "application/json", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, e.Server.URL+server.GraphQLPath, bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return Decode(e.t, resp)
+}
+
+// Token creates a token with the given role and countries and returns its secret.
+func (e *Env) Token(name, role string, countries ...string) string {
+	e.t.Helper()
+	secret, err := e.Store.CreateToken(context.Background(), name, role, countries, time.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return secret
 }
 
 // Decode reads a GraphQL HTTP response.

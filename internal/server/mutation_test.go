@@ -1,0 +1,265 @@
+package server_test
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/fealac/smegraph/internal/testenv"
+)
+
+const agencyFields = `id name names { lang text } acronym kind url country { code } version updatedAt sources { title }`
+
+// TestAgencyMutations walks an agency through create, update (omitted vs null), conflict and
+// delete, with the audit trail agreeing at each step.
+func TestAgencyMutations(t *testing.T) {
+	e := testenv.Seeded(t)
+	admin := e.Token("center", "admin")
+
+	var created struct {
+		CreateAgency struct {
+			Agency struct {
+				ID, Name, Kind, URL, UpdatedAt string
+				Acronym                        *string
+				Version                        int
+				Country                        struct{ Code string }
+				Names                          []struct{ Lang, Text string }
+			}
+			UserErrors []any
+		}
+	}
+	e.QueryAs(admin, `mutation($in: CreateAgencyInput!) { createAgency(input: $in) { agency { `+agencyFields+` } userErrors { field message code } } }`,
+		map[string]any{"in": map[string]any{"country": "jpn", "name": " SME Agency ", "acronym": "SMEA", "kind": "AGENCY",
+			"url": "WWW.Chusho.METI.go.jp/sme_english/", "names": []map[string]string{{"lang": "ja", "text": "中小企業庁"}}}}).MustData(t, &created)
+	ag := created.CreateAgency.Agency
+	if ag.Name != "SME Agency" || ag.Country.Code != "JP" || ag.Kind != "AGENCY" || ag.Version != 1 ||
+		ag.URL != "http://www.chusho.meti.go.jp/sme_english/" || len(ag.Names) != 2 || ag.Names[1].Lang != "ja" {
+		t.Fatalf("created: %+v", ag)
+	}
+
+	// Omitted fields stay; an explicit null clears.
+	var updated struct {
+		UpdateAgency struct {
+			Agency *struct {
+				Name    string
+				Acronym *string
+				URL     *string
+				Version int
+			}
+			UserErrors []struct{ Field, Code string }
+		}
+	}
+	e.QueryAs(admin, `mutation($in: UpdateAgencyInput!) { updateAgency(input: $in) { agency { name acronym url version } userErrors { field code } } }`,
+		map[string]any{"in": map[string]any{"id": ag.ID, "expectedVersion": 1, "acronym": nil, "name": "Small and Medium Enterprise Agency"}}).MustData(t, &updated)
+	if u := updated.UpdateAgency.Agency; u == nil || u.Name != "Small and Medium Enterprise Agency" || u.Acronym != nil || u.URL == nil || u.Version != 2 {
+		t.Fatalf("updated: %+v %+v", u, updated.UpdateAgency.UserErrors)
+	}
+
+	// A stale version is a CONFLICT and writes nothing.
+	e.QueryAs(admin, `mutation($in: UpdateAgencyInput!) { updateAgency(input: $in) { agency { name } userErrors { field code } } }`,
+		map[string]any{"in": map[string]any{"id": ag.ID, "expectedVersion": 1, "name": "Lost update"}}).MustData(t, &updated)
+	if updated.UpdateAgency.Agency != nil || len(updated.UpdateAgency.UserErrors) != 1 || updated.UpdateAgency.UserErrors[0].Code != "CONFLICT" {
+		t.Errorf("stale update: %+v", updated.UpdateAgency)
+	}
+
+	// The audit trail has the create and the update, with before and after.
+	var ch struct {
+		Changes struct {
+			TotalCount int
+			Nodes      []struct {
+				Actor, Node, Operation, At string
+				Before, After              map[string]any
+			}
+		}
+	}
+	e.QueryAs(admin, `query($n: ID) { changes(node: $n) { totalCount nodes { actor node operation at before after } } }`, map[string]any{"n": ag.ID}).MustData(t, &ch)
+	if ch.Changes.TotalCount != 2 || ch.Changes.Nodes[0].Operation != "CREATE" || ch.Changes.Nodes[1].Operation != "UPDATE" ||
+		ch.Changes.Nodes[0].Before != nil || ch.Changes.Nodes[1].Before["acronym"] != "SMEA" || ch.Changes.Nodes[1].After["acronym"] != nil ||
+		ch.Changes.Nodes[1].Actor != "center" {
+		t.Fatalf("changes: %+v", ch.Changes)
+	}
+	var now struct {
+		Agency struct{ UpdatedAt string }
+	}
+	e.Query(`query($id: ID!) { agency(id: $id) { updatedAt } }`, map[string]any{"id": ag.ID}).MustData(t, &now)
+	if at := ch.Changes.Nodes[1].At; at != now.Agency.UpdatedAt {
+		t.Errorf("updatedAt %s, audit %s", now.Agency.UpdatedAt, at)
+	}
+
+	var del struct {
+		DeleteAgency struct {
+			DeletedID  *string
+			UserErrors []struct{ Code string }
+		}
+	}
+	e.QueryAs(admin, `mutation($id: ID!) { deleteAgency(input: {id: $id, expectedVersion: 2}) { deletedId userErrors { code } } }`, map[string]any{"id": ag.ID}).MustData(t, &del)
+	if del.DeleteAgency.DeletedID == nil || *del.DeleteAgency.DeletedID != ag.ID {
+		t.Errorf("delete: %+v", del)
+	}
+	var gone struct{ Agency *struct{ ID string } }
+	e.Query(`query($id: ID!) { agency(id: $id) { id } }`, map[string]any{"id": ag.ID}).MustData(t, &gone)
+	if gone.Agency != nil {
+		t.Error("the agency is still there")
+	}
+}
+
+// TestValidationErrors checks that every kind of bad input comes back as userErrors naming
+// the field, and writes nothing.
+func TestValidationErrors(t *testing.T) {
+	e := testenv.Seeded(t)
+	admin := e.Token("center", "admin")
+	cases := []struct {
+		name, query string
+		vars        map[string]any
+		field, code string
+	}{
+		{"unknown country", `mutation { createAgency(input: {country: "XX", name: "A"}) { userErrors { field code message } } }`, nil, "country", "NOT_FOUND"},
+		{"malformed URL", `mutation { createAgency(input: {country: "PE", name: "A", url: "ht!tp://"}) { userErrors { field code message } } }`, nil, "url", "BAD_USER_INPUT"},
+		{"ftp URL", `mutation { createAgency(input: {country: "PE", name: "A", url: "ftp://x.pe"}) { userErrors { field code message } } }`, nil, "url", "BAD_USER_INPUT"},
+		{"empty name", `mutation { createAgency(input: {country: "PE", name: "  "}) { userErrors { field code message } } }`, nil, "name", "BAD_USER_INPUT"},
+		{"bad language tag", `mutation { createAgency(input: {country: "PE", name: "A", names: [{lang: "es_PE", text: "B"}]}) { userErrors { field code message } } }`, nil, "names[0].lang", "BAD_USER_INPUT"},
+		{"until before since", `mutation { upsertMembership(input: {country: "PE", grouping: "apec", status: MEMBER, since: "2020-01-01", until: "2019-01-01", sources: ["x"]}) { userErrors { field code message } } }`, nil, "until", "BAD_USER_INPUT"},
+		{"no sources", `mutation { upsertMembership(input: {country: "PE", grouping: "apec", status: MEMBER, since: "2020-01-01", sources: []}) { userErrors { field code message } } }`, nil, "sources", "BAD_USER_INPUT"},
+		{"unknown grouping", `mutation { upsertMembership(input: {country: "PE", grouping: "nope", status: MEMBER, sources: ["x"]}) { userErrors { field code message } } }`, nil, "grouping", "NOT_FOUND"},
+		{"unknown meeting", `mutation { createDecision(input: {meeting: "TWVldGluZzpGTU0tOTk", title: "T", kind: OTHER, sources: ["x"]}) { userErrors { field code message } } }`, nil, "meeting", "NOT_FOUND"},
+		{"malformed meeting", `mutation { createDecision(input: {meeting: "x", title: "T", kind: OTHER, sources: ["x"]}) { userErrors { field code message } } }`, nil, "meeting", "BAD_USER_INPUT"},
+		{"unknown agency", `mutation { updateAgency(input: {id: "QWdlbmN5OkFHLVpa", expectedVersion: 1, name: "A"}) { userErrors { field code message } } }`, nil, "id", "NOT_FOUND"},
+		{"ID of another type", `mutation { deleteAgency(input: {id: "Q291bnRyeTpQRQ", expectedVersion: 1}) { userErrors { field code message } } }`, nil, "id", "BAD_USER_INPUT"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e.ResetCommands()
+			r := e.QueryAs(admin, c.query, c.vars)
+			var data map[string]struct {
+				UserErrors []struct{ Field, Code, Message string }
+			}
+			r.MustData(t, &data)
+			for _, p := range data {
+				if len(p.UserErrors) == 0 || p.UserErrors[0].Field != c.field || p.UserErrors[0].Code != c.code || p.UserErrors[0].Message == "" {
+					t.Errorf("%s", r.Body)
+				}
+			}
+			for _, cmd := range e.Commands() {
+				if cmd != "find" {
+					t.Errorf("wrote %q", cmd)
+				}
+			}
+		})
+	}
+}
+
+// TestAuth checks UNAUTHENTICATED, FORBIDDEN (including a move to another country) and that
+// neither writes anything; editors change their countries only.
+func TestAuth(t *testing.T) {
+	e := testenv.Seeded(t)
+	editor := e.Token("peru-desk", "editor", "PE")
+	both := e.Token("andes-desk", "editor", "PE", "CL")
+	var peru struct {
+		Agencies struct{ Nodes []struct{ ID string } }
+	}
+	e.Query(`{ agencies(filter: {country: {eq: "PE"}}) { nodes { id } } }`, nil).MustData(t, &peru)
+	id := peru.Agencies.Nodes[0].ID
+
+	for _, c := range []struct {
+		name, token, query, code string
+	}{
+		{"no token", "", `mutation { createAgency(input: {country: "PE", name: "A"}) { userErrors { code } } }`, "UNAUTHENTICATED"},
+		{"unknown token", "smg_nope", `mutation { createAgency(input: {country: "PE", name: "A"}) { userErrors { code } } }`, "UNAUTHENTICATED"},
+		{"changes without token", "", `{ changes { totalCount } }`, "UNAUTHENTICATED"},
+		{"other country", editor, `mutation { createAgency(input: {country: "CL", name: "A"}) { userErrors { code } } }`, "FORBIDDEN"},
+		{"move out of scope", editor, `mutation($id: ID!) { updateAgency(input: {id: $id, expectedVersion: 1, country: "CL"}) { userErrors { code } } }`, "FORBIDDEN"},
+		{"decisions are admins'", editor, `mutation { createDecision(input: {meeting: "TWVldGluZzpGTU0tNA", title: "T", kind: OTHER, sources: ["x"]}) { userErrors { code } } }`, "FORBIDDEN"},
+		{"membership of another country", editor, `mutation { upsertMembership(input: {country: "AR", grouping: "apec", status: MEMBER, sources: ["x"]}) { userErrors { code } } }`, "FORBIDDEN"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e.ResetCommands()
+			r := e.QueryAs(c.token, c.query, map[string]any{"id": id})
+			if len(r.Errors) != 1 || r.Errors[0].Code() != c.code {
+				t.Errorf("%s", r.Body)
+			}
+			for _, cmd := range e.Commands() {
+				if cmd != "find" {
+					t.Errorf("wrote %q", cmd)
+				}
+			}
+		})
+	}
+
+	// An editor of both countries may move the agency; the editor of Peru alone sees the
+	// change, the editor of... everyone with PE does.
+	var moved struct {
+		UpdateAgency struct {
+			Agency     *struct{ Country struct{ Code string } }
+			UserErrors []any
+		}
+	}
+	e.QueryAs(both, `mutation($id: ID!) { updateAgency(input: {id: $id, expectedVersion: 1, country: "CL"}) { agency { country { code } } userErrors { code } } }`,
+		map[string]any{"id": id}).MustData(t, &moved)
+	if moved.UpdateAgency.Agency == nil || moved.UpdateAgency.Agency.Country.Code != "CL" {
+		t.Fatalf("move: %+v", moved)
+	}
+	var seen struct{ Changes struct{ TotalCount int } }
+	e.QueryAs(editor, `{ changes { totalCount } }`, nil).MustData(t, &seen)
+	if seen.Changes.TotalCount != 1 {
+		t.Errorf("the editor of PE sees %d changes, want the move", seen.Changes.TotalCount)
+	}
+	other := e.Token("mexico-desk", "editor", "MX")
+	e.QueryAs(other, `{ changes { totalCount } }`, nil).MustData(t, &seen)
+	if seen.Changes.TotalCount != 0 {
+		t.Errorf("the editor of MX sees %d changes", seen.Changes.TotalCount)
+	}
+	if strings.Contains(e.Logs(), editor) || strings.Contains(e.Logs(), both) {
+		t.Error("a token reached the log")
+	}
+}
+
+// TestConcurrentUpdates sends 50 updates carrying the same expected version at once: exactly
+// one succeeds, the others are CONFLICTs, and the audit trail has one change.
+func TestConcurrentUpdates(t *testing.T) {
+	e := testenv.Seeded(t)
+	admin := e.Token("center", "admin")
+	var peru struct {
+		Agencies struct {
+			Nodes []struct {
+				ID      string
+				Version int
+			}
+		}
+	}
+	e.Query(`{ agencies(filter: {country: {eq: "PE"}}) { nodes { id version } } }`, nil).MustData(t, &peru)
+	ag := peru.Agencies.Nodes[0]
+
+	var wg sync.WaitGroup
+	results := make([]string, 50)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := e.QueryAs(admin, `mutation($id: ID!, $v: Int!, $n: String) { updateAgency(input: {id: $id, expectedVersion: $v, acronym: $n}) { agency { version } userErrors { code } } }`,
+				map[string]any{"id": ag.ID, "v": ag.Version, "n": string(rune('A' + i%26))})
+			results[i] = string(r.Body)
+		}()
+	}
+	wg.Wait()
+	ok, conflicts := 0, 0
+	for _, body := range results {
+		switch {
+		case strings.Contains(body, `"version":2`):
+			ok++
+		case strings.Contains(body, `"CONFLICT"`):
+			conflicts++
+		default:
+			t.Errorf("unexpected: %s", body)
+		}
+	}
+	if ok != 1 || conflicts != 49 {
+		t.Errorf("%d succeeded, %d conflicts; want 1 and 49", ok, conflicts)
+	}
+	var ch struct{ Changes struct{ TotalCount int } }
+	e.QueryAs(admin, `query($n: ID) { changes(node: $n) { totalCount } }`, map[string]any{"n": ag.ID}).MustData(t, &ch)
+	if ch.Changes.TotalCount != 1 {
+		t.Errorf("%d changes recorded, want 1", ch.Changes.TotalCount)
+	}
+	_ = json.Marshal
+}
