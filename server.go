@@ -9,6 +9,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -20,6 +21,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,6 +33,7 @@ import (
 	"github.com/fealac/smegraph/internal/seed"
 	"github.com/fealac/smegraph/internal/server"
 	"github.com/fealac/smegraph/internal/store"
+	"github.com/fealac/smegraph/internal/transfer"
 )
 
 // Timeouts of the process.
@@ -49,7 +53,12 @@ type config struct {
 	mongoURI   string // MONGODB_URI (environment only: it may hold credentials)
 	database   string // --mongodb-database, MONGODB_DATABASE, default "smegraph"
 	embedAddr  string // --embedded-addr, SMEGRAPH_EMBEDDED_ADDR, default "127.0.0.1:0"
-	subcommand string
+	subcommand string // serve, seed, token create|list|revoke, export, import
+	// Flags of the other commands.
+	name, role, countries string // token create / revoke
+	format, out           string // export, import
+	dryRun                bool   // import
+	args                  []string
 }
 
 const usage = `smegraph serves the FEALAC SME graph over GraphQL.
@@ -57,6 +66,17 @@ const usage = `smegraph serves the FEALAC SME graph over GraphQL.
 Usage:
   smegraph [flags]         run the server (GraphQL at /graphql, IDE at /)
   smegraph seed [flags]    re-apply the shipped reference data (idempotent)
+  smegraph token create --name NAME --role admin|editor [--country PE,CL]
+                           create an API token for mutations; it is printed once
+  smegraph token list      list tokens (never their secrets)
+  smegraph token revoke --name NAME
+  smegraph export --format json|csv|list [--out FILE]
+                           write the whole graph (json) or the interconnectivity list (csv, list)
+  smegraph import [--format json|csv|list] [--dry-run] FILE
+                           check FILE whole, then apply it (audited as "cli"); the format
+                           defaults from the extension (.json, .csv, .txt/.list)
+
+Give the storage flags (--data-dir or MONGODB_URI, --mongodb-database) to every command.
 
 Flags (each has an environment variable; a flag wins over it):
   --addr ADDR              listen address (SMEGRAPH_ADDR; else :$PORT when PORT is set; default :8080)
@@ -75,6 +95,11 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			return
 		}
+		var bad transfer.Errors
+		if errors.As(err, &bad) {
+			fmt.Fprintf(os.Stderr, "%s\nnothing was written\n", bad)
+			os.Exit(1)
+		}
 		logger.Error("smegraph failed", "err", err)
 		os.Exit(1)
 	}
@@ -83,8 +108,16 @@ func main() {
 // parseConfig reads args and the environment.
 func parseConfig(args []string, stdout io.Writer) (config, error) {
 	c := config{subcommand: "serve"}
-	if len(args) > 0 && args[0] == "seed" {
-		c.subcommand, args = "seed", args[1:]
+	if len(args) > 0 {
+		switch args[0] {
+		case "seed", "export", "import":
+			c.subcommand, args = args[0], args[1:]
+		case "token":
+			if len(args) < 2 || !slices.Contains([]string{"create", "list", "revoke"}, args[1]) {
+				return c, errors.New("usage: smegraph token create|list|revoke (see --help)")
+			}
+			c.subcommand, args = "token "+args[1], args[2:]
+		}
 	}
 	env := func(name, def string) string {
 		if v := os.Getenv(name); v != "" {
@@ -103,11 +136,29 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 	fs.StringVar(&c.dataDir, "data-dir", env("SMEGRAPH_DATA_DIR", "./data"), "")
 	fs.StringVar(&c.database, "mongodb-database", env("MONGODB_DATABASE", "smegraph"), "")
 	fs.StringVar(&c.embedAddr, "embedded-addr", env("SMEGRAPH_EMBEDDED_ADDR", "127.0.0.1:0"), "")
-	if err := fs.Parse(args); err != nil {
-		return c, err
+	fs.StringVar(&c.name, "name", "", "")
+	fs.StringVar(&c.role, "role", "", "")
+	fs.StringVar(&c.countries, "country", "", "")
+	fs.StringVar(&c.format, "format", "", "")
+	fs.StringVar(&c.out, "out", "", "")
+	fs.BoolVar(&c.dryRun, "dry-run", false, "")
+	// Flags may follow positional arguments (smegraph import FILE --dry-run).
+	for {
+		if err := fs.Parse(args); err != nil {
+			return c, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		c.args = append(c.args, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	if c.subcommand == "import" {
+		if len(c.args) != 1 {
+			return c, errors.New("usage: smegraph import [--format F] [--dry-run] FILE")
+		}
+	} else if len(c.args) > 0 {
+		return c, fmt.Errorf("unexpected argument %q (see --help)", c.args[0])
 	}
 	c.mongoURI = os.Getenv("MONGODB_URI")
 	return c, nil
@@ -127,10 +178,13 @@ func run(args []string, stdout io.Writer, logger *slog.Logger) error {
 	}
 	defer closeDB()
 
-	if cfg.subcommand == "seed" {
+	switch cfg.subcommand {
+	case "seed":
 		return runSeed(ctx, db, stdout)
+	case "serve":
+		return serve(ctx, cfg, db, logger)
 	}
-	return serve(ctx, cfg, db, logger)
+	return runTool(ctx, cfg, db, stdout)
 }
 
 // openDatabase starts the embedded database when no MONGODB_URI is set, connects the
@@ -269,4 +323,78 @@ func baseURL(addr net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// runTool runs the token, export and import commands.
+func runTool(ctx context.Context, cfg config, s *store.Store, stdout io.Writer) error {
+	switch cfg.subcommand {
+	case "token create":
+		if cfg.name == "" {
+			return errors.New("token create: give --name")
+		}
+		var countries []string
+		switch cfg.role {
+		case store.RoleAdmin:
+		case store.RoleEditor:
+			for _, c := range strings.Split(cfg.countries, ",") {
+				country, err := s.Country(ctx, c)
+				if err != nil {
+					return fmt.Errorf("token create: --country %q is not a member country", c)
+				}
+				countries = append(countries, country.Code)
+			}
+		default:
+			return errors.New("token create: --role must be admin or editor")
+		}
+		secret, err := s.CreateToken(ctx, cfg.name, cfg.role, countries, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s\n", secret)
+		fmt.Fprintln(os.Stderr, "Keep this token: it is shown once and stored only as a hash.")
+		return nil
+	case "token list":
+		tokens, err := s.Tokens(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range tokens {
+			state := "active"
+			if t.RevokedAt != nil {
+				state = "revoked " + t.RevokedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(stdout, "%-20s %-6s %-12s created %s, %s\n", t.Name, t.Role, strings.Join(t.Countries, ","), t.CreatedAt.Format(time.RFC3339), state)
+		}
+		return nil
+	case "token revoke":
+		if err := s.RevokeToken(ctx, cfg.name, time.Now()); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("token revoke: no active token named %q", cfg.name)
+			}
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked %s\n", cfg.name)
+		return nil
+	case "export":
+		w := stdout
+		if cfg.out != "" {
+			f, err := os.Create(cfg.out)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			w = f
+		}
+		return transfer.Export(ctx, s, cfg.format, w)
+	case "import":
+		path := cfg.args[0]
+		format := cmp.Or(cfg.format, transfer.FormatOf(path))
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return transfer.Import(ctx, s, format, f, cfg.dryRun, stdout)
+	}
+	return fmt.Errorf("unknown command %q", cfg.subcommand)
 }

@@ -1,10 +1,13 @@
 package server_test
 
 import (
-	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/fealac/smegraph/internal/testenv"
 )
@@ -261,5 +264,51 @@ func TestConcurrentUpdates(t *testing.T) {
 	if ch.Changes.TotalCount != 1 {
 		t.Errorf("%d changes recorded, want 1", ch.Changes.TotalCount)
 	}
-	_ = json.Marshal
+}
+
+// TestCrashMidChange simulates a process that died after recording a change and before
+// settling it: once with the document written, once without. Prepare (at the next start)
+// commits the first and aborts the second, freeing its version for the next writer.
+func TestCrashMidChange(t *testing.T) {
+	e := testenv.Seeded(t)
+	admin := e.Token("center", "admin")
+	ctx := t.Context()
+	db := testenv.Client().Database(e.DB)
+	var peru struct {
+		Agencies struct{ Nodes []struct{ ID string } }
+	}
+	e.Query(`{ agencies(filter: {country: {in: ["PE", "CL", "CO"]}}) { nodes { id } } }`, nil).MustData(t, &peru)
+	co, pe := peru.Agencies.Nodes[0].ID, peru.Agencies.Nodes[1].ID
+
+	// Written, not settled: the agency is at version 2, its change pending.
+	if _, err := db.Collection("agencies").UpdateOne(ctx, bson.D{{Key: "_id", Value: "AG-CO"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "version", Value: 2}, {Key: "acronym", Value: "MINCIT"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	pending := func(id, key, node string, version int) bson.D {
+		return bson.D{{Key: "_id", Value: id}, {Key: "at", Value: time.Now()}, {Key: "actor", Value: "center"}, {Key: "node", Value: node},
+			{Key: "nodeType", Value: "Agency"}, {Key: "operation", Value: "UPDATE"}, {Key: "collection", Value: "agencies"}, {Key: "key", Value: key},
+			{Key: "version", Value: version}, {Key: "countries", Value: bson.A{key[3:5]}}, {Key: "state", Value: "pending"},
+			{Key: "lock", Value: fmt.Sprintf("agencies/%s/%d", key, version)}}
+	}
+	// Not written: the agency is still at version 1.
+	if _, err := db.Collection("changes").InsertMany(ctx, []any{pending("0001", "AG-CO", co, 2), pending("0002", "AG-PE", pe, 2)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Store.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var ch struct {
+		CO struct{ TotalCount int } `json:"co"`
+		PE struct{ TotalCount int } `json:"pe"`
+	}
+	e.QueryAs(admin, `query($co: ID, $pe: ID) { co: changes(node: $co) { totalCount } pe: changes(node: $pe) { totalCount } }`,
+		map[string]any{"co": co, "pe": pe}).MustData(t, &ch)
+	if ch.CO.TotalCount != 1 || ch.PE.TotalCount != 0 {
+		t.Errorf("settled: %+v, want the written change committed and the other aborted", ch)
+	}
+	// The aborted change no longer holds version 2 of Peru's agency.
+	r := e.QueryAs(admin, `mutation($id: ID!) { updateAgency(input: {id: $id, expectedVersion: 1, acronym: "P"}) { agency { version } userErrors { code } } }`, map[string]any{"id": pe})
+	if !strings.Contains(string(r.Body), `"version":2`) {
+		t.Errorf("update after the aborted change: %s", r.Body)
+	}
 }

@@ -23,6 +23,9 @@ type AgencyEdit struct {
 	URL     *string
 	Names   []LocalizedText
 	Given   map[string]bool
+	// Nameless allows creating an agency without a name (imports of the interconnectivity
+	// list, which gives only an address); the API always asks for one.
+	Nameless bool
 }
 
 // provenance returns the source recording who entered or changed a record and when.
@@ -55,7 +58,7 @@ func (s *Store) applyAgencyEdit(ctx context.Context, ag *Agency, e AgencyEdit, c
 	}
 	if given("name") {
 		switch name := trimmedOrNil(e.Name); {
-		case creating && name == nil:
+		case creating && name == nil && !e.Nameless:
 			p.add("name", apperr.BadUserInput, "must not be blank")
 		case e.Name != nil && name == nil:
 			p.add("name", apperr.BadUserInput, "must not be blank (send null to remove the name)")

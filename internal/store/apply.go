@@ -10,6 +10,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/fealac/smegraph/internal/gid"
 )
 
 // Revision is the change record every stored document carries.
@@ -36,6 +38,7 @@ type document interface {
 	key() string
 	rev() *Revision
 	derive(countries map[string]*Country)
+	audit() (node, nodeType string, countries []string)
 }
 
 // Dataset is a whole set of reference documents, as the seed package builds them.
@@ -48,10 +51,22 @@ type Dataset struct {
 	Decisions   []*Decision
 }
 
-// ApplyResult counts what Apply did to one collection.
+// ApplyResult counts what Apply did (or, in a dry run, would do) to one collection, and
+// names the documents it inserted or updated.
 type ApplyResult struct {
 	Collection                   string
 	Inserted, Updated, Unchanged int
+	Changed                      []string // "insert <key>" or "update <key>"
+}
+
+// ApplyOptions change how Apply writes. The zero value is the seed's: one bulk write per
+// collection, no audit trail.
+type ApplyOptions struct {
+	// Actor, when set, records every change in the audit trail as made by it, one change at
+	// a time, each under its version lock.
+	Actor *Actor
+	// DryRun computes what would change and writes nothing.
+	DryRun bool
 }
 
 // Apply writes ds so that every document in it is stored as given: missing documents are
@@ -64,6 +79,11 @@ type ApplyResult struct {
 // them). FerretDB has no transactions, so a failure part-way leaves some documents new and
 // some old, each of them whole; running Apply again completes the job.
 func (s *Store) Apply(ctx context.Context, ds *Dataset, now time.Time) ([]ApplyResult, error) {
+	return s.ApplyWith(ctx, ds, now, ApplyOptions{})
+}
+
+// ApplyWith is Apply with options: audited by an actor (imports), or a dry run.
+func (s *Store) ApplyWith(ctx context.Context, ds *Dataset, now time.Time, opts ApplyOptions) ([]ApplyResult, error) {
 	now = now.UTC().Truncate(time.Millisecond)
 	var results []ApplyResult
 	// Documents derive fields from the countries they name: those being applied, else the
@@ -79,22 +99,22 @@ func (s *Store) Apply(ctx context.Context, ds *Dataset, now time.Time) ([]ApplyR
 				c.derive(nil)
 				countries[c.Code] = c
 			}
-			return apply(ctx, s.db.Collection(countriesColl), ds.Countries, countries, now)
+			return apply(ctx, s, countriesColl, ds.Countries, countries, now, opts)
 		},
 		func() (ApplyResult, error) {
-			return apply(ctx, s.db.Collection(groupingsColl), ds.Groupings, countries, now)
+			return apply(ctx, s, groupingsColl, ds.Groupings, countries, now, opts)
 		},
 		func() (ApplyResult, error) {
-			return apply(ctx, s.db.Collection(meetingsColl), ds.Meetings, countries, now)
+			return apply(ctx, s, meetingsColl, ds.Meetings, countries, now, opts)
 		},
 		func() (ApplyResult, error) {
-			return apply(ctx, s.db.Collection(agenciesColl), ds.Agencies, countries, now)
+			return apply(ctx, s, agenciesColl, ds.Agencies, countries, now, opts)
 		},
 		func() (ApplyResult, error) {
-			return apply(ctx, s.db.Collection(membershipsColl), ds.Memberships, countries, now)
+			return apply(ctx, s, membershipsColl, ds.Memberships, countries, now, opts)
 		},
 		func() (ApplyResult, error) {
-			return apply(ctx, s.db.Collection(decisionsColl), ds.Decisions, countries, now)
+			return apply(ctx, s, decisionsColl, ds.Decisions, countries, now, opts)
 		},
 	}
 	for _, step := range steps {
@@ -120,8 +140,9 @@ func (s *Store) IsEmpty(ctx context.Context) (bool, error) {
 func apply[T any, PT interface {
 	*T
 	document
-}](ctx context.Context, coll *mongo.Collection, docs []PT, countries map[string]*Country, now time.Time) (ApplyResult, error) {
-	res := ApplyResult{Collection: coll.Name()}
+}](ctx context.Context, s *Store, collName string, docs []PT, countries map[string]*Country, now time.Time, opts ApplyOptions) (ApplyResult, error) {
+	coll := s.db.Collection(collName)
+	res := ApplyResult{Collection: collName, Changed: []string{}}
 	keys := make([]string, len(docs))
 	for i, d := range docs {
 		keys[i] = d.key()
@@ -137,12 +158,15 @@ func apply[T any, PT interface {
 	}
 
 	var writes []mongo.WriteModel
+	var audited []mutation
 	for _, d := range docs {
 		old, ok := byKey[d.key()]
 		if !ok {
 			*d.rev() = Revision{Version: 1, UpdatedAt: now}
 			writes = append(writes, mongo.NewInsertOneModel().SetDocument(d))
+			audited = append(audited, auditOf(opts.Actor, OpCreate, collName, nil, d, now))
 			res.Inserted++
+			res.Changed = append(res.Changed, "insert "+d.key())
 			continue
 		}
 		*d.rev() = *old.rev()
@@ -159,9 +183,19 @@ func apply[T any, PT interface {
 		writes = append(writes, mongo.NewReplaceOneModel().
 			SetFilter(bson.D{{Key: "_id", Value: d.key()}, {Key: "version", Value: old.rev().Version}}).
 			SetReplacement(d))
+		audited = append(audited, auditOf(opts.Actor, OpUpdate, collName, old, d, now))
 		res.Updated++
+		res.Changed = append(res.Changed, "update "+d.key())
 	}
-	if len(writes) == 0 {
+	if len(writes) == 0 || opts.DryRun {
+		return res, nil
+	}
+	if opts.Actor != nil {
+		for _, m := range audited {
+			if _, err := s.record(ctx, m); err != nil {
+				return res, fmt.Errorf("write %s %s: %w", collName, m.key, err)
+			}
+		}
 		return res, nil
 	}
 	if _, err := coll.BulkWrite(ctx, writes, options.BulkWrite().SetOrdered(false)); err != nil {
@@ -263,4 +297,58 @@ func rederive[T any, PT interface {
 		return fmt.Errorf("rederive %s: %w", coll.Name(), err)
 	}
 	return nil
+}
+
+// auditOf returns the audited mutation that writes d over old (nil for an insert).
+func auditOf[PT document](a *Actor, op, coll string, old, d PT, now time.Time) mutation {
+	if a == nil {
+		return mutation{}
+	}
+	node, nodeType, countries := d.audit()
+	m := mutation{actor: a.Name, op: op, coll: coll, key: d.key(), node: node, nodeType: nodeType,
+		version: d.rev().Version, after: d, countries: countries, at: now}
+	if op == OpUpdate {
+		m.before = old
+	}
+	return m
+}
+
+// audit returns what the audit trail records of a document: its node's global ID, type and
+// the countries it concerns.
+func (c *Country) audit() (string, string, []string) { return c.ID(), "Country", []string{c.Code} }
+func (a *Agency) audit() (string, string, []string)  { return a.ID(), "Agency", []string{a.Country} }
+func (g *Grouping) audit() (string, string, []string) {
+	return g.ID(), "Grouping", []string{}
+}
+func (m *Membership) audit() (string, string, []string) {
+	return gid.Encode(gid.Grouping, m.Grouping), "Membership", []string{m.Country}
+}
+func (m *Meeting) audit() (string, string, []string)  { return m.ID(), "Meeting", []string{m.Host} }
+func (d *Decision) audit() (string, string, []string) { return d.ID(), "Decision", d.Countries }
+
+// ReadAll returns every stored reference document, each collection by key: what an export
+// writes.
+func (s *Store) ReadAll(ctx context.Context) (*Dataset, error) {
+	byKey := bson.D{{Key: "_id", Value: 1}}
+	var ds Dataset
+	var err error
+	if ds.Countries, err = findAll[Country](ctx, s.db.Collection(countriesColl), bson.D{}, bson.D{{Key: "listPosition", Value: 1}, {Key: "_id", Value: 1}}); err != nil {
+		return nil, err
+	}
+	if ds.Groupings, err = findAll[Grouping](ctx, s.db.Collection(groupingsColl), bson.D{}, bson.D{{Key: "position", Value: 1}, {Key: "_id", Value: 1}}); err != nil {
+		return nil, err
+	}
+	if ds.Meetings, err = findAll[Meeting](ctx, s.db.Collection(meetingsColl), bson.D{}, bson.D{{Key: "number", Value: 1}}); err != nil {
+		return nil, err
+	}
+	if ds.Agencies, err = findAll[Agency](ctx, s.db.Collection(agenciesColl), bson.D{}, byKey); err != nil {
+		return nil, err
+	}
+	if ds.Memberships, err = findAll[Membership](ctx, s.db.Collection(membershipsColl), bson.D{}, byKey); err != nil {
+		return nil, err
+	}
+	if ds.Decisions, err = findAll[Decision](ctx, s.db.Collection(decisionsColl), bson.D{}, bson.D{{Key: "seq", Value: 1}}); err != nil {
+		return nil, err
+	}
+	return &ds, nil
 }

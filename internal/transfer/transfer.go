@@ -1,0 +1,488 @@
+// Package transfer exports smegraph's data and imports it back.
+//
+// Formats:
+//   - json: the whole graph, one document per line inside a JSON object keyed by collection
+//     (relaxed MongoDB Extended JSON, without the fields the store derives).
+//   - csv: the interconnectivity list, one row per agency (a country without one has a row
+//     with empty agency columns): country,countryName,agencyId,agencyName,acronym,kind,url.
+//   - list: the SME center brief's own lines, "<country name> <address or NA>", in its order.
+//
+// An import reads and checks the whole file first; if any line is bad it reports every bad
+// line with its number and writes nothing. Applying is idempotent (what is equal is not
+// written) and audited as made by the command line ("cli"). Export, import, export gives the
+// same bytes.
+package transfer
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/fealac/smegraph/internal/gid"
+	"github.com/fealac/smegraph/internal/store"
+)
+
+// Formats lists the formats, by name.
+var Formats = []string{"json", "csv", "list"}
+
+// FormatOf returns the format named by a file's extension (".json", ".csv", ".txt" or
+// ".list"), or "".
+func FormatOf(path string) string {
+	switch {
+	case strings.HasSuffix(path, ".json"):
+		return "json"
+	case strings.HasSuffix(path, ".csv"):
+		return "csv"
+	case strings.HasSuffix(path, ".txt"), strings.HasSuffix(path, ".list"):
+		return "list"
+	}
+	return ""
+}
+
+// derived are the stored fields the store computes; exports leave them out.
+var derived = map[string][]string{
+	"countries": {"nameKeys", "codeKeys", "sortName", "hasAgencyURL"},
+	"agencies":  {"nameKeys", "sortName", "countryCodes", "countryKeys", "region"},
+	"groupings": {"nameKeys", "sortName"},
+	"meetings":  {"hostCodes", "hostKeys", "sortStart", "titleKeys", "sortName"},
+	"decisions": {"titleKeys", "countryCodes", "countryKeys", "sortName"},
+}
+
+// csvHeader is the first row of the csv format.
+var csvHeader = []string{"country", "countryName", "agencyId", "agencyName", "acronym", "kind", "url"}
+
+// Export writes the store's data in format to w.
+func Export(ctx context.Context, s *store.Store, format string, w io.Writer) error {
+	ds, err := s.ReadAll(ctx)
+	if err != nil {
+		return err
+	}
+	switch format {
+	case "json":
+		return exportJSON(ds, w)
+	case "csv":
+		cw := csv.NewWriter(w)
+		_ = cw.Write(csvHeader)
+		for _, c := range ds.Countries {
+			ags := agenciesOf(ds, c.Code)
+			if len(ags) == 0 {
+				_ = cw.Write([]string{c.Code, c.Names[0].Text, "", "", "", "", ""})
+			}
+			for _, a := range ags {
+				_ = cw.Write([]string{c.Code, c.Names[0].Text, a.ID(), text(englishName(a)), text(a.Acronym), string(a.Kind), text(a.URL)})
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	case "list":
+		for _, c := range ds.Countries {
+			if _, err := fmt.Fprintf(w, "%s %s\n", c.Names[0].Text, listEntry(c, agenciesOf(ds, c.Code))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown format %q (one of %s)", format, strings.Join(Formats, ", "))
+}
+
+// listEntry is a country's entry on the list: its first agency's address, written as the brief
+// wrote it while it still means the same address, or NA.
+func listEntry(c *store.Country, ags []*store.Agency) string {
+	for _, a := range ags {
+		if a.URL == nil {
+			continue
+		}
+		if norm, err := store.NormaliseURL(c.ListEntry); err == nil && norm == *a.URL {
+			return c.ListEntry
+		}
+		return *a.URL
+	}
+	return "NA"
+}
+
+func exportJSON(ds *store.Dataset, w io.Writer) error {
+	var b bytes.Buffer
+	b.WriteString("{\"format\": \"smegraph/1\"")
+	for _, part := range []struct {
+		name string
+		docs []any
+	}{
+		{"countries", anys(ds.Countries)}, {"groupings", anys(ds.Groupings)}, {"meetings", anys(ds.Meetings)},
+		{"agencies", anys(ds.Agencies)}, {"memberships", anys(ds.Memberships)}, {"decisions", anys(ds.Decisions)},
+	} {
+		fmt.Fprintf(&b, ",\n%q: [", part.name)
+		for i, d := range part.docs {
+			raw, err := bson.Marshal(d)
+			if err != nil {
+				return err
+			}
+			var doc bson.D
+			if err := bson.Unmarshal(raw, &doc); err != nil {
+				return err
+			}
+			doc = slices.DeleteFunc(doc, func(e bson.E) bool { return slices.Contains(derived[part.name], e.Key) })
+			line, err := bson.MarshalExtJSON(doc, false, false)
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString("\n  ")
+			b.Write(line)
+		}
+		b.WriteString("\n]")
+	}
+	b.WriteString("\n}\n")
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func anys[T any](xs []*T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
+
+func agenciesOf(ds *store.Dataset, code string) []*store.Agency {
+	var out []*store.Agency
+	for _, a := range ds.Agencies {
+		if a.Country == code {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func englishName(a *store.Agency) *string {
+	for i := range a.Names {
+		if a.Names[i].Lang == "en" {
+			return &a.Names[i].Text
+		}
+	}
+	return nil
+}
+
+func text(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// LineError is a bad line of an import file.
+type LineError struct {
+	Line    int
+	Message string
+}
+
+// Errors are every bad line of an import file; nothing was written.
+type Errors []LineError
+
+func (e Errors) Error() string {
+	var b strings.Builder
+	for _, l := range e {
+		fmt.Fprintf(&b, "line %d: %s\n", l.Line, l.Message)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// step is one planned change of an import.
+type step struct {
+	desc string
+	run  func(context.Context) error
+}
+
+// Import reads r in format, checks it whole, and applies it (or, with dryRun, prints what it
+// would change) to s, writing a line per change to out. A bad file returns Errors and writes
+// nothing.
+func Import(ctx context.Context, s *store.Store, format string, r io.Reader, dryRun bool, out io.Writer) error {
+	if format == "json" {
+		return importJSON(ctx, s, r, dryRun, out)
+	}
+	ds, err := s.ReadAll(ctx)
+	if err != nil {
+		return err
+	}
+	var steps []step
+	switch format {
+	case "csv":
+		steps, err = planCSV(s, ds, r)
+	case "list":
+		steps, err = planList(s, ds, r)
+	default:
+		return fmt.Errorf("unknown format %q (one of %s)", format, strings.Join(Formats, ", "))
+	}
+	if err != nil {
+		return err
+	}
+	for _, st := range steps {
+		fmt.Fprintln(out, st.desc)
+		if !dryRun {
+			if err := st.run(ctx); err != nil {
+				return fmt.Errorf("%s: %w", st.desc, err)
+			}
+		}
+	}
+	if len(steps) == 0 {
+		fmt.Fprintln(out, "nothing to change")
+	}
+	return nil
+}
+
+// countryIndex finds countries by alpha-2 code or by their English (brief's) name.
+func countryIndex(ds *store.Dataset) (byCode, byName map[string]*store.Country) {
+	byCode, byName = map[string]*store.Country{}, map[string]*store.Country{}
+	for _, c := range ds.Countries {
+		byCode[c.Code] = c
+		byName[c.Names[0].Text] = c
+	}
+	return byCode, byName
+}
+
+func planCSV(s *store.Store, ds *store.Dataset, r io.Reader) ([]step, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = len(csvHeader)
+	byCode, _ := countryIndex(ds)
+	agencies := map[string]*store.Agency{}
+	for _, a := range ds.Agencies {
+		agencies[a.ID()] = a
+	}
+	var bad Errors
+	var steps []step
+	for line := 1; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			bad = append(bad, LineError{line, "not a CSV row of 7 columns"})
+			continue
+		}
+		if line == 1 {
+			if !slices.Equal(rec, csvHeader) {
+				bad = append(bad, LineError{line, "the header must be " + strings.Join(csvHeader, ",")})
+			}
+			continue
+		}
+		code, _, id, name, acronym, kind, url := rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6]
+		c, ok := byCode[strings.ToUpper(strings.TrimSpace(code))]
+		if !ok {
+			bad = append(bad, LineError{line, fmt.Sprintf("unknown country %q", code)})
+			continue
+		}
+		if id == "" && name == "" && url == "" && acronym == "" {
+			continue // a country without an agency
+		}
+		edit, msg := agencyEdit(name, acronym, kind, url)
+		if msg != "" {
+			bad = append(bad, LineError{line, msg})
+			continue
+		}
+		edit.Country = &c.Code
+		old := agencies[id]
+		if id == "" {
+			old = agencyNamed(ds, c.Code, name)
+		} else if old == nil {
+			bad = append(bad, LineError{line, fmt.Sprintf("unknown agency %q", id)})
+			continue
+		}
+		steps = append(steps, agencyStep(s, old, edit, c)...)
+	}
+	if len(bad) > 0 {
+		return nil, bad
+	}
+	return steps, nil
+}
+
+func planList(s *store.Store, ds *store.Dataset, r io.Reader) ([]step, error) {
+	_, byName := countryIndex(ds)
+	var bad Errors
+	var steps []step
+	sc := bufio.NewScanner(r)
+	for line := 1; sc.Scan(); line++ {
+		l := strings.TrimSpace(sc.Text())
+		if l == "" {
+			continue
+		}
+		i := strings.LastIndexByte(l, ' ')
+		if i < 0 {
+			bad = append(bad, LineError{line, "expected \"<country name> <address or NA>\""})
+			continue
+		}
+		name, entry := strings.TrimSpace(l[:i]), l[i+1:]
+		c, ok := byName[name]
+		if !ok {
+			bad = append(bad, LineError{line, fmt.Sprintf("unknown country name %q (the brief's names: Korea, Lao PDR, ...)", name)})
+			continue
+		}
+		if entry == "NA" {
+			continue
+		}
+		norm, err := store.NormaliseURL(entry)
+		if err != nil {
+			bad = append(bad, LineError{line, fmt.Sprintf("%q %s", entry, err)})
+			continue
+		}
+		ags := agenciesOf(ds, c.Code)
+		if len(ags) > 0 && ags[0].URL != nil && *ags[0].URL == norm {
+			continue
+		}
+		edit := store.AgencyEdit{Country: &c.Code, URL: &norm, Given: map[string]bool{"url": true}, Nameless: true}
+		var old *store.Agency
+		if len(ags) > 0 {
+			old = ags[0]
+		}
+		steps = append(steps, agencyStep(s, old, edit, c)...)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(bad) > 0 {
+		return nil, bad
+	}
+	return steps, nil
+}
+
+// agencyEdit checks a row's agency fields and returns the edit, or a message.
+func agencyEdit(name, acronym, kind, url string) (store.AgencyEdit, string) {
+	e := store.AgencyEdit{Given: map[string]bool{"name": true, "acronym": true, "kind": true, "url": true}, Nameless: true}
+	if name = strings.TrimSpace(name); name != "" {
+		e.Name = &name
+	}
+	if acronym = strings.TrimSpace(acronym); acronym != "" {
+		e.Acronym = &acronym
+	}
+	k := store.AgencyKind(strings.ToUpper(strings.TrimSpace(kind)))
+	switch k {
+	case store.AgencyMinistry, store.AgencyAgency, store.AgencyChamber, store.AgencyOther:
+		e.Kind = &k
+	default:
+		return e, fmt.Sprintf("kind %q is not one of MINISTRY, AGENCY, CHAMBER, OTHER", kind)
+	}
+	if strings.TrimSpace(url) != "" {
+		norm, err := store.NormaliseURL(url)
+		if err != nil {
+			return e, fmt.Sprintf("url %q %s", url, err)
+		}
+		e.URL = &norm
+	}
+	return e, ""
+}
+
+// agencyNamed returns the agency of country code with this English name, or nil.
+func agencyNamed(ds *store.Dataset, code, name string) *store.Agency {
+	for _, a := range agenciesOf(ds, code) {
+		if n := englishName(a); n != nil && strings.EqualFold(*n, strings.TrimSpace(name)) {
+			return a
+		}
+	}
+	return nil
+}
+
+// agencyStep plans creating an agency or updating old with e; nothing when old already
+// holds what e sets.
+func agencyStep(s *store.Store, old *store.Agency, e store.AgencyEdit, c *store.Country) []step {
+	if old == nil {
+		return []step{{desc: fmt.Sprintf("create an agency of %s (%s)", c.Code, text(e.URL)), run: func(ctx context.Context) error {
+			_, err := s.CreateAgency(ctx, store.CLIActor, e)
+			return err
+		}}}
+	}
+	same := (!e.Given["url"] || eq(old.URL, e.URL)) && (!e.Given["acronym"] || eq(old.Acronym, e.Acronym)) &&
+		(!e.Given["kind"] || e.Kind == nil || old.Kind == *e.Kind) && (!e.Given["name"] || eq(englishName(old), e.Name))
+	if same {
+		return nil
+	}
+	return []step{{desc: fmt.Sprintf("update agency %s of %s", gidKey(old), c.Code), run: func(ctx context.Context) error {
+		_, err := s.UpdateAgency(ctx, store.CLIActor, old.Key, old.Version, e)
+		return err
+	}}}
+}
+
+func eq(a, b *string) bool { return (a == nil && b == nil) || (a != nil && b != nil && *a == *b) }
+
+func gidKey(a *store.Agency) string {
+	_, key, _ := gid.Decode(a.ID())
+	return key
+}
+
+func importJSON(ctx context.Context, s *store.Store, r io.Reader, dryRun bool, out io.Writer) error {
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	var file struct {
+		Format      string     `bson:"format"`
+		Countries   []bson.Raw `bson:"countries"`
+		Groupings   []bson.Raw `bson:"groupings"`
+		Meetings    []bson.Raw `bson:"meetings"`
+		Agencies    []bson.Raw `bson:"agencies"`
+		Memberships []bson.Raw `bson:"memberships"`
+		Decisions   []bson.Raw `bson:"decisions"`
+	}
+	if err := bson.UnmarshalExtJSON(body, false, &file); err != nil {
+		return Errors{{Line: 1, Message: "not a smegraph JSON export: " + strings.SplitN(err.Error(), "\n", 2)[0]}}
+	}
+	if file.Format != "smegraph/1" {
+		return Errors{{Line: 1, Message: "format must be \"smegraph/1\""}}
+	}
+	var ds store.Dataset
+	var bad Errors
+	decode := func(part string, raws []bson.Raw, into func(bson.Raw) error) {
+		for i, raw := range raws {
+			if err := into(raw); err != nil {
+				bad = append(bad, LineError{lineOf(body, part, i), fmt.Sprintf("%s[%d]: %v", part, i, err)})
+			}
+		}
+	}
+	decode("countries", file.Countries, func(r bson.Raw) error { return add(r, &ds.Countries) })
+	decode("groupings", file.Groupings, func(r bson.Raw) error { return add(r, &ds.Groupings) })
+	decode("meetings", file.Meetings, func(r bson.Raw) error { return add(r, &ds.Meetings) })
+	decode("agencies", file.Agencies, func(r bson.Raw) error { return add(r, &ds.Agencies) })
+	decode("memberships", file.Memberships, func(r bson.Raw) error { return add(r, &ds.Memberships) })
+	decode("decisions", file.Decisions, func(r bson.Raw) error { return add(r, &ds.Decisions) })
+	if len(bad) > 0 {
+		return bad
+	}
+	results, err := s.ApplyWith(ctx, &ds, time.Now(), store.ApplyOptions{Actor: store.CLIActor, DryRun: dryRun})
+	for _, res := range results {
+		for _, c := range res.Changed {
+			fmt.Fprintf(out, "%s %s\n", c, res.Collection)
+		}
+	}
+	if err == nil && slices.IndexFunc(results, func(r store.ApplyResult) bool { return len(r.Changed) > 0 }) < 0 {
+		fmt.Fprintln(out, "nothing to change")
+	}
+	return err
+}
+
+// add decodes one document and appends it.
+func add[T any](raw bson.Raw, to *[]*T) error {
+	var d T
+	if err := bson.Unmarshal(raw, &d); err != nil {
+		return errors.New(strings.SplitN(err.Error(), "\n", 2)[0])
+	}
+	*to = append(*to, &d)
+	return nil
+}
+
+// lineOf returns the line of the i-th document of part in a JSON export (one per line).
+func lineOf(body []byte, part string, i int) int {
+	start := bytes.Index(body, []byte(fmt.Sprintf("%q: [", part)))
+	if start < 0 {
+		return 1
+	}
+	return bytes.Count(body[:start], []byte("\n")) + 2 + i
+}

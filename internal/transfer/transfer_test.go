@@ -1,0 +1,118 @@
+package transfer_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/fealac/smegraph/internal/store"
+	"github.com/fealac/smegraph/internal/testenv"
+	"github.com/fealac/smegraph/internal/transfer"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
+
+func export(t *testing.T, s *store.Store, format string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := transfer.Export(context.Background(), s, format, &b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestRoundTrip checks export, import, export gives the same bytes in every format, that the
+// list export reproduces the brief's list, and that a second import changes nothing.
+func TestRoundTrip(t *testing.T) {
+	e := testenv.Seeded(t)
+	ctx := context.Background()
+	// An edit first, so the files hold more than the seed.
+	if _, err := e.Store.CreateAgency(ctx, store.CLIActor, store.AgencyEdit{Country: new("JP"), Name: new("SME Agency"),
+		URL: new("https://www.chusho.meti.go.jp/"), Given: map[string]bool{}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range transfer.Formats {
+		t.Run(format, func(t *testing.T) {
+			first := export(t, e.Store, format)
+			var out bytes.Buffer
+			if err := transfer.Import(ctx, e.Store, format, bytes.NewReader(first), false, &out); err != nil {
+				t.Fatal(err)
+			}
+			if strings.TrimSpace(out.String()) != "nothing to change" {
+				t.Errorf("importing an export changed: %s", out.String())
+			}
+			if second := export(t, e.Store, format); !bytes.Equal(first, second) {
+				t.Errorf("export, import, export differ:\n%s\n---\n%s", first, second)
+			}
+		})
+	}
+	list := string(export(t, e.Store, "list"))
+	for _, line := range []string{"Korea http://www.mss.go.kr/site/eng/main.do\n", "Colombia www.mincit.gov.co\n", "Japan https://www.chusho.meti.go.jp/\n", "Vietnam NA\n"} {
+		if !strings.Contains(list, line) {
+			t.Errorf("list export lacks %q", line)
+		}
+	}
+}
+
+// TestImportChecksTheWholeFile checks that one bad line makes an import write nothing, with
+// every bad line reported by number; that a dry run writes nothing; and that an import is
+// applied once and audited as the command line's.
+func TestImportChecksTheWholeFile(t *testing.T) {
+	e := testenv.Seeded(t)
+	ctx := context.Background()
+	bad := "country,countryName,agencyId,agencyName,acronym,kind,url\n" +
+		"PE,Peru,,New Peru Agency,NPA,AGENCY,www.example.pe\n" +
+		"XX,Nowhere,,A,,OTHER,\n" +
+		"CL,Chile,,B,,WRONG,\n"
+	e.ResetCommands()
+	err := transfer.Import(ctx, e.Store, "csv", strings.NewReader(bad), false, &bytes.Buffer{})
+	var lines transfer.Errors
+	if !errors.As(err, &lines) || len(lines) != 2 || lines[0].Line != 3 || lines[1].Line != 4 {
+		t.Fatalf("errors: %v", err)
+	}
+	for _, c := range e.Commands() {
+		if c != "find" {
+			t.Errorf("a bad file wrote %q", c)
+		}
+	}
+
+	good := "country,countryName,agencyId,agencyName,acronym,kind,url\nPE,Peru,,New Peru Agency,NPA,AGENCY,www.example.pe\n"
+	var out bytes.Buffer
+	e.ResetCommands()
+	if err := transfer.Import(ctx, e.Store, "csv", strings.NewReader(good), true, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "create an agency of PE (http://www.example.pe)\n" {
+		t.Errorf("dry run printed %q", out.String())
+	}
+	for _, c := range e.Commands() {
+		if c != "find" {
+			t.Errorf("a dry run wrote %q", c)
+		}
+	}
+	for range 2 {
+		if err := transfer.Import(ctx, e.Store, "csv", strings.NewReader(good), false, &bytes.Buffer{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := e.Token("center", "admin")
+	var ch struct {
+		Changes struct {
+			TotalCount int
+			Nodes      []struct{ Actor, Operation string }
+		}
+	}
+	e.QueryAs(admin, `{ changes { totalCount nodes { actor operation } } }`, nil).MustData(t, &ch)
+	if ch.Changes.TotalCount != 1 || ch.Changes.Nodes[0].Actor != "cli" || ch.Changes.Nodes[0].Operation != "CREATE" {
+		t.Errorf("audit after importing twice: %+v", ch.Changes)
+	}
+
+	// A broken JSON export is refused whole too.
+	err = transfer.Import(ctx, e.Store, "json", strings.NewReader(`{"format": "smegraph/1", "countries": [{"_id": 5}]}`), false, &bytes.Buffer{})
+	if !errors.As(err, &lines) {
+		t.Errorf("broken JSON: %v", err)
+	}
+}
