@@ -312,3 +312,71 @@ func TestCrashMidChange(t *testing.T) {
 		t.Errorf("update after the aborted change: %s", r.Body)
 	}
 }
+
+// TestMembershipAndDecisionMutations walks the other mutations through their happy paths and
+// checks what the graph reads back.
+func TestMembershipAndDecisionMutations(t *testing.T) {
+	e := testenv.Seeded(t)
+	admin := e.Token("center", "admin")
+	editor := e.Token("mx-desk", "editor", "MX")
+
+	// An editor adds Mexico to the Pacific Alliance's... rather, to CAN as an observer.
+	r := e.QueryAs(editor, `mutation { upsertMembership(input: {country: "MEX", grouping: "can", status: OBSERVER, since: "2020-01-01",
+		sources: ["https://www.comunidadandina.org/"]}) { membership { country { code } grouping { slug } status since until version sources { title url } } userErrors { code } } }`, nil)
+	want := `{"upsertMembership":{"membership":{"country":{"code":"MX"},"grouping":{"slug":"can"},"status":"OBSERVER","since":"2020-01-01","until":null,"version":1,` +
+		`"sources":[{"title":"www.comunidadandina.org","url":"https://www.comunidadandina.org/"}]},"userErrors":[]}}`
+	if string(r.Data) != want {
+		t.Fatalf("upsertMembership:\n%s\nwant\n%s", r.Body, want)
+	}
+	// Changing it needs its version; then it is ended.
+	r = e.QueryAs(editor, `mutation { upsertMembership(input: {country: "MX", grouping: "can", status: OBSERVER, since: "2020-01-01", sources: ["x"]}) { userErrors { code } } }`, nil)
+	if !strings.Contains(string(r.Body), "CONFLICT") {
+		t.Errorf("upsert without expectedVersion: %s", r.Body)
+	}
+	r = e.QueryAs(editor, `mutation { endMembership(input: {country: "MX", grouping: "can", since: "2020-01-01", until: "2024-01-01", expectedVersion: 1}) { membership { until version } userErrors { code } } }`, nil)
+	if string(r.Data) != `{"endMembership":{"membership":{"until":"2024-01-01","version":2},"userErrors":[]}}` {
+		t.Errorf("endMembership: %s", r.Body)
+	}
+	var mx struct {
+		Y2022 struct{ Memberships []struct{ Grouping struct{ Slug string } } } `json:"y2022"`
+		Y2025 struct{ Memberships []struct{ Grouping struct{ Slug string } } } `json:"y2025"`
+	}
+	e.Query(`{ y2022: country(code: "MX") { memberships(asOf: "2022-06-01") { grouping { slug } } }
+		y2025: country(code: "MX") { memberships(asOf: "2025-06-01") { grouping { slug } } } }`, nil).MustData(t, &mx)
+	if len(mx.Y2022.Memberships) != len(mx.Y2025.Memberships)+1 {
+		t.Errorf("the ended membership: 2022 %v, 2025 %v", mx.Y2022.Memberships, mx.Y2025.Memberships)
+	}
+
+	// Decisions: create, then update with omitted and null fields.
+	r = e.QueryAs(admin, `mutation { createDecision(input: {meeting: "TWVldGluZzpGTU0tMTA", title: "Decision on the SME center platform", kind: DECISION,
+		topics: ["SME", "sme", "Platform"], summary: "Test.", countries: ["ECU"], groupings: ["wg-titm"], sources: ["FEALAC SME center brief"]}) {
+		decision { id title kind topics summary countries { code } groupings { slug } meeting { number } version } userErrors { code } } }`, nil)
+	var cd struct {
+		CreateDecision struct {
+			Decision struct {
+				ID, Title string
+				Topics    []string
+				Version   int
+				Meeting   struct{ Number int }
+			}
+		}
+	}
+	r.MustData(t, &cd)
+	d := cd.CreateDecision.Decision
+	if d.Title != "Decision on the SME center platform" || strings.Join(d.Topics, ",") != "sme,platform" || d.Meeting.Number != 10 || d.Version != 1 {
+		t.Fatalf("createDecision: %s", r.Body)
+	}
+	r = e.QueryAs(admin, `mutation($id: ID!) { updateDecision(input: {id: $id, expectedVersion: 1, summary: null, titles: [{lang: "es", text: "Decisión"}]}) {
+		decision { title es: title(lang: "es") summary topics version } userErrors { code } } }`, map[string]any{"id": d.ID})
+	if string(r.Data) != `{"updateDecision":{"decision":{"title":"Decision on the SME center platform","es":"Decisión","summary":null,"topics":["sme","platform"],"version":2},"userErrors":[]}}` {
+		t.Errorf("updateDecision: %s", r.Body)
+	}
+	// The new decision is found by the filters and search like the shipped ones.
+	var found struct {
+		Decisions struct{ TotalCount int }
+	}
+	e.Query(`{ decisions(filter: {country: {eq: "EC"}, topic: {eq: "platform"}}) { totalCount } }`, nil).MustData(t, &found)
+	if found.Decisions.TotalCount != 1 {
+		t.Errorf("the new decision is not filtered: %d", found.Decisions.TotalCount)
+	}
+}
