@@ -338,8 +338,12 @@ func TestMembershipAndDecisionMutations(t *testing.T) {
 		t.Errorf("endMembership: %s", r.Body)
 	}
 	var mx struct {
-		Y2022 struct{ Memberships []struct{ Grouping struct{ Slug string } } } `json:"y2022"`
-		Y2025 struct{ Memberships []struct{ Grouping struct{ Slug string } } } `json:"y2025"`
+		Y2022 struct {
+			Memberships []struct{ Grouping struct{ Slug string } }
+		} `json:"y2022"`
+		Y2025 struct {
+			Memberships []struct{ Grouping struct{ Slug string } }
+		} `json:"y2025"`
 	}
 	e.Query(`{ y2022: country(code: "MX") { memberships(asOf: "2022-06-01") { grouping { slug } } }
 		y2025: country(code: "MX") { memberships(asOf: "2025-06-01") { grouping { slug } } } }`, nil).MustData(t, &mx)
