@@ -384,3 +384,50 @@ func TestMembershipAndDecisionMutations(t *testing.T) {
 		t.Errorf("the new decision is not filtered: %d", found.Decisions.TotalCount)
 	}
 }
+
+// TestConcurrentCreates checks that concurrent decision creations all succeed with distinct
+// sequence numbers, and that of concurrent creations of one membership period exactly one wins.
+func TestConcurrentCreates(t *testing.T) {
+	e := testenv.Seeded(t)
+	admin := e.Token("center", "admin")
+	var wg sync.WaitGroup
+	bodies := make([]string, 10)
+	for i := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bodies[i] = string(e.QueryAs(admin, `mutation { createDecision(input: {meeting: "TWVldGluZzpGTU0tMTA", title: "T", kind: OTHER, sources: ["x"]}) { decision { id } userErrors { code } } }`, nil).Body)
+		}()
+	}
+	wg.Wait()
+	for _, b := range bodies {
+		if !strings.Contains(b, `"userErrors":[]`) {
+			t.Errorf("concurrent createDecision: %s", b)
+		}
+	}
+	var n struct{ Decisions struct{ TotalCount int } }
+	e.Query(`{ decisions { totalCount } }`, nil).MustData(t, &n)
+	if n.Decisions.TotalCount != 22+10 {
+		t.Errorf("%d decisions", n.Decisions.TotalCount)
+	}
+
+	for i := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bodies[i] = string(e.QueryAs(admin, `mutation { upsertMembership(input: {country: "MX", grouping: "can", status: OBSERVER, since: "2020-01-01", sources: ["x"]}) { membership { version } userErrors { code } } }`, nil).Body)
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for _, b := range bodies {
+		if strings.Contains(b, `"version":1`) {
+			created++
+		} else if !strings.Contains(b, "CONFLICT") {
+			t.Errorf("concurrent upsertMembership: %s", b)
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d creations of one membership period won, want 1", created)
+	}
+}

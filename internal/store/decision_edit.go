@@ -128,23 +128,31 @@ func (s *Store) CreateDecision(ctx context.Context, a *Actor, e DecisionEdit) (*
 	if p := s.applyDecisionEdit(ctx, d, e, true, countries); len(p) > 0 {
 		return nil, p
 	}
-	var last Decision
-	err := s.db.Collection(decisionsColl).FindOne(ctx, bson.D{}, options.FindOne().SetSort(bson.D{{Key: "seq", Value: -1}})).Decode(&last)
-	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, fmt.Errorf("last decision: %w", err)
+	// Seq is the last one plus one, under a unique index: of concurrent creations the later
+	// ones find their seq taken and try the next, a few times.
+	for attempt := 0; ; attempt++ {
+		var last Decision
+		err := s.db.Collection(decisionsColl).FindOne(ctx, bson.D{}, options.FindOne().SetSort(bson.D{{Key: "seq", Value: -1}})).Decode(&last)
+		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+			return nil, fmt.Errorf("last decision: %w", err)
+		}
+		d.Seq = last.Seq + 1
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		d.Key = "D-" + d.Meeting + "-" + strings.ToUpper(hex.EncodeToString(b))
+		at := changeTime()
+		d.Revision = Revision{Version: 1, UpdatedAt: at}
+		d.derive(countries)
+		_, err = s.record(ctx, mutation{actor: a.Name, op: OpCreate, coll: decisionsColl, key: d.Key, node: d.ID(),
+			nodeType: string(gid.Decision), version: 1, after: d, countries: d.Countries, at: at})
+		if errors.Is(err, ErrConflict) && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return d, nil
 	}
-	d.Seq = last.Seq + 1
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	d.Key = "D-" + d.Meeting + "-" + strings.ToUpper(hex.EncodeToString(b))
-	at := changeTime()
-	d.Revision = Revision{Version: 1, UpdatedAt: at}
-	d.derive(countries)
-	if _, err := s.record(ctx, mutation{actor: a.Name, op: OpCreate, coll: decisionsColl, key: d.Key, node: d.ID(),
-		nodeType: string(gid.Decision), version: 1, after: d, countries: d.Countries, at: at}); err != nil {
-		return nil, err
-	}
-	return d, nil
 }
 
 // UpdateDecision changes the decision stored under key, if its version is still expected.
