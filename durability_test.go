@@ -104,3 +104,38 @@ func TestKillNine(t *testing.T) {
 		t.Errorf("after kill -9:\n%s\nwant\n%s", b, want)
 	}
 }
+
+// TestTokenCommands checks the token commands on a fresh data directory: an editor's
+// countries are checked against the reference data (loaded first), roles and countries must
+// fit, and a revoked token's name can be reused.
+func TestTokenCommands(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) (string, error) {
+		out, err := smegraph(append(args, "--data-dir", dir)...).Output()
+		return strings.TrimSpace(string(out)), err
+	}
+	if out, err := run("token", "create", "--name", "peru-desk", "--role", "editor", "--country", "per,cl"); err != nil || !strings.HasPrefix(out, "smg_") {
+		t.Fatalf("editor token on a fresh directory: %q %v", out, err)
+	}
+	for _, bad := range [][]string{
+		{"token", "create", "--name", "x", "--role", "editor"},
+		{"token", "create", "--name", "x", "--role", "admin", "--country", "PE"},
+		{"token", "create", "--name", "x", "--role", "owner"},
+		{"token", "create", "--name", "x", "--role", "editor", "--country", "XX"},
+		{"token", "create", "--name", "peru-desk", "--role", "admin"},
+	} {
+		if _, err := run(bad...); err == nil {
+			t.Errorf("%v was accepted", bad)
+		}
+	}
+	if _, err := run("token", "revoke", "--name", "peru-desk"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run("token", "create", "--name", "peru-desk", "--role", "editor", "--country", "PE"); err != nil {
+		t.Errorf("the name of a revoked token cannot be reused: %v", err)
+	}
+	list, _ := run("token", "list")
+	if !strings.Contains(list, "peru-desk (revoked") || !strings.Contains(list, "PE,CL") || strings.Contains(list, "smg_") {
+		t.Errorf("token list:\n%s", list)
+	}
+}

@@ -113,6 +113,10 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 		case "seed", "export", "import":
 			c.subcommand, args = args[0], args[1:]
 		case "token":
+			if len(args) > 1 && (args[1] == "--help" || args[1] == "-h") {
+				_, _ = io.WriteString(stdout, usage)
+				return c, flag.ErrHelp
+			}
 			if len(args) < 2 || !slices.Contains([]string{"create", "list", "revoke"}, args[1]) {
 				return c, errors.New("usage: smegraph token create|list|revoke (see --help)")
 			}
@@ -183,6 +187,9 @@ func run(args []string, stdout io.Writer, logger *slog.Logger) error {
 		return runSeed(ctx, db, stdout)
 	case "serve":
 		return serve(ctx, cfg, db, logger)
+	}
+	if err := seedIfEmpty(ctx, db, logger); err != nil {
+		return err
 	}
 	return runTool(ctx, cfg, db, stdout)
 }
@@ -264,15 +271,8 @@ func runSeed(ctx context.Context, s *store.Store, stdout io.Writer) error {
 // serve loads the reference data into an empty database, then serves HTTP until ctx ends
 // and drains in-flight requests.
 func serve(ctx context.Context, cfg config, s *store.Store, logger *slog.Logger) error {
-	empty, err := s.IsEmpty(ctx)
-	if err != nil {
+	if err := seedIfEmpty(ctx, s, logger); err != nil {
 		return err
-	}
-	if empty {
-		if _, err := seed.Load(ctx, s, time.Now()); err != nil {
-			return fmt.Errorf("first seed: %w", err)
-		}
-		logger.Info("loaded the FEALAC reference data into the empty database")
 	}
 
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -335,7 +335,13 @@ func runTool(ctx context.Context, cfg config, s *store.Store, stdout io.Writer) 
 		var countries []string
 		switch cfg.role {
 		case store.RoleAdmin:
+			if cfg.countries != "" {
+				return errors.New("token create: an admin may change every country; give --country only with --role editor")
+			}
 		case store.RoleEditor:
+			if strings.TrimSpace(cfg.countries) == "" {
+				return errors.New("token create: an editor needs --country CODE[,CODE...]")
+			}
 			for _, c := range strings.Split(cfg.countries, ",") {
 				country, err := s.Country(ctx, c)
 				if err != nil {
@@ -397,4 +403,18 @@ func runTool(ctx context.Context, cfg config, s *store.Store, stdout io.Writer) 
 		return transfer.Import(ctx, s, format, f, cfg.dryRun, stdout)
 	}
 	return fmt.Errorf("unknown command %q", cfg.subcommand)
+}
+
+// seedIfEmpty loads the reference data into a database that has none, so that every command
+// (serving, tokens for countries, imports) finds the countries.
+func seedIfEmpty(ctx context.Context, s *store.Store, logger *slog.Logger) error {
+	empty, err := s.IsEmpty(ctx)
+	if err != nil || !empty {
+		return err
+	}
+	if _, err := seed.Load(ctx, s, time.Now()); err != nil {
+		return fmt.Errorf("first seed: %w", err)
+	}
+	logger.Info("loaded the FEALAC reference data into the empty database")
+	return nil
 }

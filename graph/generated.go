@@ -32,6 +32,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Agency() AgencyResolver
+	Change() ChangeResolver
 	Country() CountryResolver
 	Decision() DecisionResolver
 	Grouping() GroupingResolver
@@ -281,6 +282,7 @@ type ComplexityRoot struct {
 		Nodes     func(childComplexity int, ids []string) int
 		Search    func(childComplexity int, text string, types []store.SearchType, first *int, lang *string) int
 		Stats     func(childComplexity int, asOf *string) int
+		Viewer    func(childComplexity int) int
 	}
 
 	RegionStats struct {
@@ -314,6 +316,12 @@ type ComplexityRoot struct {
 		Field   func(childComplexity int) int
 		Message func(childComplexity int) int
 	}
+
+	Viewer struct {
+		Countries func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Role      func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -324,6 +332,10 @@ type AgencyResolver interface {
 	Name(ctx context.Context, obj *store.Agency, lang *string) (*string, error)
 
 	Country(ctx context.Context, obj *store.Agency) (*store.Country, error)
+}
+type ChangeResolver interface {
+	Before(ctx context.Context, obj *store.Change) (bson.Raw, error)
+	After(ctx context.Context, obj *store.Change) (bson.Raw, error)
 }
 type CountryResolver interface {
 	Name(ctx context.Context, obj *store.Country, lang *string) (string, error)
@@ -388,6 +400,7 @@ type QueryResolver interface {
 	Search(ctx context.Context, text string, types []store.SearchType, first *int, lang *string) ([]*model.SearchHit, error)
 	Stats(ctx context.Context, asOf *string) (*store.Stats, error)
 	Changes(ctx context.Context, node *string, since *time.Time, first *int, after *string) (*model.Connection[store.Change], error)
+	Viewer(ctx context.Context) (*model.Viewer, error)
 }
 type RegionStatsResolver interface {
 	Region(ctx context.Context, obj *store.RegionStats) (*store.Grouping, error)
@@ -1517,6 +1530,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Stats(childComplexity, args["asOf"].(*string)), true
+	case "Query.viewer":
+		if e.ComplexityRoot.Query.Viewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Viewer(childComplexity), true
 
 	case "RegionStats.agencies":
 		if e.ComplexityRoot.RegionStats.Agencies == nil {
@@ -1624,6 +1643,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UserError.Message(childComplexity), true
+
+	case "Viewer.countries":
+		if e.ComplexityRoot.Viewer.Countries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Countries(childComplexity), true
+	case "Viewer.name":
+		if e.ComplexityRoot.Viewer.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Name(childComplexity), true
+	case "Viewer.role":
+		if e.ComplexityRoot.Viewer.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Role(childComplexity), true
 
 	}
 	return 0, false
@@ -2148,21 +2186,25 @@ type RegionStats {
 "A JSON value (object, list, string, number, boolean or null)."
 scalar JSON
 
+"""
+Payloads are nullable so that in an operation with several mutations a refused one (null, with
+its UNAUTHENTICATED or FORBIDDEN error) does not hide the results of the others.
+"""
 type Mutation {
   "Adds an SME agency to a country."
-  createAgency(input: CreateAgencyInput!): AgencyPayload!
+  createAgency(input: CreateAgencyInput!): AgencyPayload
   "Changes an agency: fields left out stay as they are; a field given as null is cleared."
-  updateAgency(input: UpdateAgencyInput!): AgencyPayload!
+  updateAgency(input: UpdateAgencyInput!): AgencyPayload
   "Removes an agency."
-  deleteAgency(input: DeleteAgencyInput!): DeletePayload!
+  deleteAgency(input: DeleteAgencyInput!): DeletePayload
   "Adds or changes a country's membership of a grouping (one period, keyed by its start)."
-  upsertMembership(input: UpsertMembershipInput!): MembershipPayload!
+  upsertMembership(input: UpsertMembershipInput!): MembershipPayload
   "Ends a membership period on a date."
-  endMembership(input: EndMembershipInput!): MembershipPayload!
+  endMembership(input: EndMembershipInput!): MembershipPayload
   "Records a decision of a meeting. Admins only."
-  createDecision(input: CreateDecisionInput!): DecisionPayload!
+  createDecision(input: CreateDecisionInput!): DecisionPayload
   "Changes a decision: fields left out stay as they are; a field given as null is cleared. Admins only."
-  updateDecision(input: UpdateDecisionInput!): DecisionPayload!
+  updateDecision(input: UpdateDecisionInput!): DecisionPayload
 }
 
 "A problem with a mutation's input; nothing was written."
@@ -2196,6 +2238,8 @@ input CreateAgencyInput {
   url: String
   "Names in other languages; an English one here replaces ` + "`" + `name` + "`" + `."
   names: [LocalizedTextInput!]
+  "Where the facts come from: URLs or document names. A source recording the entry through smegraph is added."
+  sources: [String!]
 }
 
 input UpdateAgencyInput {
@@ -2204,11 +2248,16 @@ input UpdateAgencyInput {
   expectedVersion: Int!
   "Moving an agency needs rights on both countries."
   country: ID
+  "The English name; null removes it (the agency then shows its name in another language, or none)."
   name: String
   acronym: String
   kind: AgencyKind
+  "Blank or null clears the address."
   url: String
+  "Replaces the names in other languages (the English one stays unless given here); null clears them."
   names: [LocalizedTextInput!]
+  "Replaces the sources; a source recording the update through smegraph is added."
+  sources: [String!]
 }
 
 input DeleteAgencyInput {
@@ -2301,7 +2350,7 @@ type Change {
   nodeType: String!
   "CREATE, UPDATE or DELETE."
   operation: String!
-  "The stored document before (null on CREATE) and after (null on DELETE)."
+  "The stored document before (null on CREATE) and after (null on DELETE), as relaxed MongoDB Extended JSON without the fields the store derives."
   before: JSON
   after: JSON
 }
@@ -2310,8 +2359,19 @@ type ChangeEdge { cursor: String! node: Change! }
 type ChangeConnection { edges: [ChangeEdge!]! nodes: [Change!]! pageInfo: PageInfo! totalCount: Int! }
 
 extend type Query {
-  "The audit trail, oldest first. Needs a token: admins see every change, editors the changes to their countries."
+  "The audit trail, oldest first. Needs a token: admins see every change, editors the changes to their countries. ` + "`" + `node` + "`" + ` is a global ID (a membership's changes are under its grouping's)."
   changes(node: ID, since: DateTime, first: Int, after: String): ChangeConnection!
+  "Who the request's token is; null without a token."
+  viewer: Viewer
+}
+
+"The holder of an API token."
+type Viewer {
+  name: String!
+  "admin or editor."
+  role: String!
+  "The countries (ISO 3166-1 alpha-2) an editor may change; empty for an admin, who may change all."
+  countries: [String!]!
 }
 
 extend type Agency {
@@ -2816,6 +2876,18 @@ func (ec *executionContext) childFields_UserError(ctx context.Context, field gra
 		return ec.fieldContext_UserError_code(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserError", field.Name)
+}
+
+func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Viewer_name(ctx, field)
+	case "role":
+		return ec.fieldContext_Viewer_role(ctx, field)
+	case "countries":
+		return ec.fieldContext_Viewer_countries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4365,7 +4437,7 @@ func (ec *executionContext) _Change_before(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Change_before(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Before, nil
+			return ec.Resolvers.Change().Before(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bson.Raw) graphql.Marshaler {
@@ -4376,7 +4448,7 @@ func (ec *executionContext) _Change_before(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Change_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Change", field, false, false, "JSON")
+	return graphql.NewScalarFieldContext("Change", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _Change_after(ctx context.Context, field graphql.CollectedField, obj *store.Change) (ret graphql.Marshaler) {
@@ -4388,7 +4460,7 @@ func (ec *executionContext) _Change_after(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Change_after(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.After, nil
+			return ec.Resolvers.Change().After(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bson.Raw) graphql.Marshaler {
@@ -4399,7 +4471,7 @@ func (ec *executionContext) _Change_after(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Change_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Change", field, false, false, "JSON")
+	return graphql.NewScalarFieldContext("Change", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _ChangeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[store.Change]) (ret graphql.Marshaler) {
@@ -7351,10 +7423,10 @@ func (ec *executionContext) _Mutation_createAgency(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AgencyPayload) graphql.Marshaler {
-			return ec.marshalNAgencyPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyPayload(ctx, selections, v)
+			return ec.marshalOAgencyPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createAgency(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7395,10 +7467,10 @@ func (ec *executionContext) _Mutation_updateAgency(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AgencyPayload) graphql.Marshaler {
-			return ec.marshalNAgencyPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyPayload(ctx, selections, v)
+			return ec.marshalOAgencyPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateAgency(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7439,10 +7511,10 @@ func (ec *executionContext) _Mutation_deleteAgency(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
-			return ec.marshalNDeletePayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+			return ec.marshalODeletePayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deleteAgency(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7483,10 +7555,10 @@ func (ec *executionContext) _Mutation_upsertMembership(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MembershipPayload) graphql.Marshaler {
-			return ec.marshalNMembershipPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐMembershipPayload(ctx, selections, v)
+			return ec.marshalOMembershipPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐMembershipPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_upsertMembership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7527,10 +7599,10 @@ func (ec *executionContext) _Mutation_endMembership(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MembershipPayload) graphql.Marshaler {
-			return ec.marshalNMembershipPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐMembershipPayload(ctx, selections, v)
+			return ec.marshalOMembershipPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐMembershipPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_endMembership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7571,10 +7643,10 @@ func (ec *executionContext) _Mutation_createDecision(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DecisionPayload) graphql.Marshaler {
-			return ec.marshalNDecisionPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐDecisionPayload(ctx, selections, v)
+			return ec.marshalODecisionPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐDecisionPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createDecision(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7615,10 +7687,10 @@ func (ec *executionContext) _Mutation_updateDecision(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DecisionPayload) graphql.Marshaler {
-			return ec.marshalNDecisionPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐDecisionPayload(ctx, selections, v)
+			return ec.marshalODecisionPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐDecisionPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateDecision(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -8397,6 +8469,38 @@ func (ec *executionContext) fieldContext_Query_changes(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_viewer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Viewer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Viewer) graphql.Marshaler {
+			return ec.marshalOViewer2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐViewer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Viewer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8880,6 +8984,75 @@ func (ec *executionContext) _UserError_code(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_UserError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserError", field, false, false, "String")
+}
+
+func (ec *executionContext) _Viewer_name(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Viewer_role(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Viewer_countries(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_countries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Countries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_countries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -10244,7 +10417,7 @@ func (ec *executionContext) unmarshalInputCreateAgencyInput(ctx context.Context,
 		asMap["kind"] = "OTHER"
 	}
 
-	fieldsInOrder := [...]string{"country", "name", "acronym", "kind", "url", "names"}
+	fieldsInOrder := [...]string{"country", "name", "acronym", "kind", "url", "names", "sources"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10293,6 +10466,13 @@ func (ec *executionContext) unmarshalInputCreateAgencyInput(ctx context.Context,
 				return it, err
 			}
 			it.Names = graphql.OmittableOf(data)
+		case "sources":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sources = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -10899,7 +11079,7 @@ func (ec *executionContext) unmarshalInputUpdateAgencyInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "expectedVersion", "country", "name", "acronym", "kind", "url", "names"}
+	fieldsInOrder := [...]string{"id", "expectedVersion", "country", "name", "acronym", "kind", "url", "names", "sources"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10962,6 +11142,13 @@ func (ec *executionContext) unmarshalInputUpdateAgencyInput(ctx context.Context,
 				return it, err
 			}
 			it.Names = graphql.OmittableOf(data)
+		case "sources":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sources"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sources = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -11471,43 +11658,45 @@ func (ec *executionContext) _Change(ctx context.Context, sel ast.SelectionSet, o
 		case "id":
 			out.Values[i] = ec._Change_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "at":
 			out.Values[i] = ec._Change_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "actor":
 			out.Values[i] = ec._Change_actor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "node":
 			out.Values[i] = ec._Change_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodeType":
 			out.Values[i] = ec._Change_nodeType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "operation":
 			out.Values[i] = ec._Change_operation(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "before":
-			out.Values[i] = ec._Change_before(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_before(ctx, field, obj)
+				})
 		case "after":
-			out.Values[i] = ec._Change_after(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_after(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12641,49 +12830,49 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createAgency(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateAgency":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateAgency(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "deleteAgency":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteAgency(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "upsertMembership":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_upsertMembership(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "endMembership":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_endMembership(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createDecision":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createDecision(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateDecision":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateDecision(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -12859,6 +13048,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_changes(ctx, field)
+				})
+		case "viewer":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_viewer(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -13097,6 +13292,49 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 			}
 		case "code":
 			out.Values[i] = ec._UserError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var viewerImplementors = []string{"Viewer"}
+
+func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *model.Viewer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Viewer")
+		case "name":
+			out.Values[i] = ec._Viewer_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "role":
+			out.Values[i] = ec._Viewer_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "countries":
+			out.Values[i] = ec._Viewer_countries(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13603,14 +13841,6 @@ var (
 	}
 )
 
-func (ec *executionContext) marshalNAgencyPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyPayload(ctx context.Context, sel ast.SelectionSet, v *model.AgencyPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AgencyPayload!")
-		return graphql.Null
-	}
-	return ec._AgencyPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -13905,25 +14135,9 @@ var (
 	}
 )
 
-func (ec *executionContext) marshalNDecisionPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐDecisionPayload(ctx context.Context, sel ast.SelectionSet, v *model.DecisionPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "DecisionPayload!")
-		return graphql.Null
-	}
-	return ec._DecisionPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNDeleteAgencyInput2githubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐDeleteAgencyInput(ctx context.Context, v any) (model.DeleteAgencyInput, error) {
 	res, err := ec.unmarshalInputDeleteAgencyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNDeletePayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "DeletePayload!")
-		return graphql.Null
-	}
-	return ec._DeletePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNEndMembershipInput2githubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐEndMembershipInput(ctx context.Context, v any) (model.EndMembershipInput, error) {
@@ -14272,14 +14486,6 @@ func (ec *executionContext) marshalNMembership2ᚖgithubᚗcomᚋfealacᚋsmegra
 		return graphql.Null
 	}
 	return ec._Membership(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNMembershipPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐMembershipPayload(ctx context.Context, sel ast.SelectionSet, v *model.MembershipPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "MembershipPayload!")
-		return graphql.Null
-	}
-	return ec._MembershipPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNMembershipStatus2githubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐMembershipStatus(ctx context.Context, v any) (store.MembershipStatus, error) {
@@ -14787,6 +14993,13 @@ func (ec *executionContext) unmarshalOAgencyOrder2ᚕᚖgithubᚗcomᚋfealacᚋ
 	return res, nil
 }
 
+func (ec *executionContext) marshalOAgencyPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐAgencyPayload(ctx context.Context, sel ast.SelectionSet, v *model.AgencyPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AgencyPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -14993,6 +15206,20 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalODecisionPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐDecisionPayload(ctx context.Context, sel ast.SelectionSet, v *model.DecisionPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DecisionPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODeletePayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DeletePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOGrouping2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋinternalᚋstoreᚐGrouping(ctx context.Context, sel ast.SelectionSet, v *store.Grouping) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -15189,6 +15416,13 @@ func (ec *executionContext) marshalOMembership2ᚖgithubᚗcomᚋfealacᚋsmegra
 	return ec._Membership(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOMembershipPayload2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐMembershipPayload(ctx context.Context, sel ast.SelectionSet, v *model.MembershipPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MembershipPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalONode2githubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -15315,6 +15549,13 @@ func (ec *executionContext) unmarshalOStringFilter2ᚖgithubᚗcomᚋfealacᚋsm
 	}
 	res, err := ec.unmarshalInputStringFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOViewer2ᚖgithubᚗcomᚋfealacᚋsmegraphᚋgraphᚋmodelᚐViewer(ctx context.Context, sel ast.SelectionSet, v *model.Viewer) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Viewer(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

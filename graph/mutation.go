@@ -2,8 +2,11 @@ package graph
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/fealac/smegraph/graph/model"
 	"github.com/fealac/smegraph/internal/apperr"
@@ -29,8 +32,12 @@ func userErrors(err error, idField string) ([]*model.UserError, error) {
 		}
 		return out, nil
 	case errors.Is(err, store.ErrConflict):
-		return []*model.UserError{{Field: &[]string{"expectedVersion"}[0], Code: string(apperr.Conflict),
-			Message: "the record changed since you read it (or exists already); read it again and retry"}}, nil
+		msg := "the record changed since you read it, or was created meanwhile; read it again and retry"
+		var ce *store.ConflictError
+		if errors.As(err, &ce) {
+			msg = fmt.Sprintf("the record is at version %d; read it again and retry", ce.Current)
+		}
+		return []*model.UserError{{Field: &[]string{"expectedVersion"}[0], Code: string(apperr.Conflict), Message: msg}}, nil
 	case errors.Is(err, store.ErrNotFound):
 		return []*model.UserError{{Field: &idField, Code: string(apperr.NotFound), Message: "no such record"}}, nil
 	}
@@ -43,7 +50,7 @@ func recordKey(id string, want gid.Type) (string, []*model.UserError) {
 	t, key, err := gid.Decode(id)
 	if err != nil || t != want {
 		return "", []*model.UserError{{Field: &[]string{"id"}[0], Code: string(apperr.BadUserInput),
-			Message: apperr.Quote(id) + " is not the ID of a " + string(want)}}
+			Message: fmt.Sprintf("%s is not the ID of %s", apperr.Quote(id), article(string(want)))}}
 	}
 	return key, nil
 }
@@ -64,4 +71,25 @@ func texts(in []*model.LocalizedTextInput) []store.LocalizedText {
 		out[i] = store.LocalizedText{Lang: t.Lang, Text: t.Text}
 	}
 	return out
+}
+
+// withoutDerived returns an audited document without the fields the store derives; nil stays
+// nil (no document before a create, after a delete).
+func withoutDerived(coll string, doc bson.Raw) (bson.Raw, error) {
+	if len(doc) == 0 {
+		return nil, nil
+	}
+	d, err := store.WithoutDerived(coll, doc)
+	if err != nil {
+		return nil, err
+	}
+	return bson.Marshal(d)
+}
+
+// article returns a noun with its indefinite article: "an Agency", "a Decision".
+func article(noun string) string {
+	if noun != "" && strings.ContainsRune("AEIOU", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
 }

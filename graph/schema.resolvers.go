@@ -16,6 +16,7 @@ import (
 	"github.com/fealac/smegraph/internal/apperr"
 	"github.com/fealac/smegraph/internal/gid"
 	"github.com/fealac/smegraph/internal/store"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Name is the resolver for the name field.
@@ -26,6 +27,14 @@ func (r *agencyResolver) Name(ctx context.Context, obj *store.Agency, lang *stri
 // Country is the resolver for the country field.
 func (r *agencyResolver) Country(ctx context.Context, obj *store.Agency) (*store.Country, error) {
 	return r.loaders(ctx).Country.Load(ctx, obj.Country)
+}
+
+func (r *changeResolver) Before(ctx context.Context, obj *store.Change) (bson.Raw, error) {
+	return withoutDerived(obj.Collection, obj.Before)
+}
+
+func (r *changeResolver) After(ctx context.Context, obj *store.Change) (bson.Raw, error) {
+	return withoutDerived(obj.Collection, obj.After)
 }
 
 // Name is the resolver for the name field.
@@ -176,7 +185,7 @@ func (r *mutationResolver) CreateAgency(ctx context.Context, input model.CreateA
 	ag, err := r.Store.CreateAgency(ctx, a, store.AgencyEdit{
 		Country: &input.Country, Name: &input.Name, Acronym: given(g, "acronym", input.Acronym),
 		Kind: given(g, "kind", input.Kind), URL: given(g, "url", input.URL),
-		Names: texts(given(g, "names", input.Names)), Given: g,
+		Names: texts(given(g, "names", input.Names)), Sources: given(g, "sources", input.Sources), Given: g,
 	})
 	ue, err := userErrors(err, "id")
 	if err != nil || len(ue) > 0 {
@@ -198,7 +207,8 @@ func (r *mutationResolver) UpdateAgency(ctx context.Context, input model.UpdateA
 	ag, err := r.Store.UpdateAgency(ctx, a, key, input.ExpectedVersion, store.AgencyEdit{
 		Country: given(g, "country", input.Country), Name: given(g, "name", input.Name),
 		Acronym: given(g, "acronym", input.Acronym), Kind: given(g, "kind", input.Kind),
-		URL: given(g, "url", input.URL), Names: texts(given(g, "names", input.Names)), Given: g,
+		URL: given(g, "url", input.URL), Names: texts(given(g, "names", input.Names)),
+		Sources: given(g, "sources", input.Sources), Given: g,
 	})
 	ue, err := userErrors(err, "id")
 	if err != nil || len(ue) > 0 {
@@ -465,6 +475,11 @@ func (r *queryResolver) Changes(ctx context.Context, node *string, since *time.T
 	if err != nil {
 		return nil, err
 	}
+	if node != nil {
+		if _, _, err := gid.Decode(*node); err != nil {
+			return nil, apperr.Input("node", "%s is not a valid ID", apperr.Quote(*node))
+		}
+	}
 	p, err := store.NewPageArgs(first, after, nil, nil)
 	if err != nil {
 		return nil, err
@@ -476,12 +491,26 @@ func (r *queryResolver) Changes(ctx context.Context, node *string, since *time.T
 	return &model.ChangeConnection{Page: page}, nil
 }
 
+func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
+	c, _ := ctx.Value(authKey{}).(*credentials)
+	if c == nil || c.header == "" {
+		return nil, nil
+	}
+	a, err := r.actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.Viewer{Name: a.Name, Role: a.Role, Countries: append([]string{}, a.Countries...)}, nil
+}
+
 // Region is the resolver for the region field.
 func (r *regionStatsResolver) Region(ctx context.Context, obj *store.RegionStats) (*store.Grouping, error) {
 	return r.loaders(ctx).Grouping.Load(ctx, obj.Region)
 }
 
 func (r *Resolver) Agency() AgencyResolver { return &agencyResolver{r} }
+
+func (r *Resolver) Change() ChangeResolver { return &changeResolver{r} }
 
 func (r *Resolver) Country() CountryResolver { return &countryResolver{r} }
 
@@ -501,6 +530,7 @@ func (r *Resolver) RegionStats() RegionStatsResolver { return &regionStatsResolv
 
 type (
 	agencyResolver      struct{ *Resolver }
+	changeResolver      struct{ *Resolver }
 	countryResolver     struct{ *Resolver }
 	decisionResolver    struct{ *Resolver }
 	groupingResolver    struct{ *Resolver }

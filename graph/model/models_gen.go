@@ -26,6 +26,8 @@ type CreateAgencyInput struct {
 	URL     graphql.Omittable[*string]           `json:"url,omitempty"`
 	// Names in other languages; an English one here replaces `name`.
 	Names graphql.Omittable[[]*LocalizedTextInput] `json:"names,omitempty"`
+	// Where the facts come from: URLs or document names. A source recording the entry through smegraph is added.
+	Sources graphql.Omittable[[]string] `json:"sources,omitempty"`
 }
 
 type CreateDecisionInput struct {
@@ -80,6 +82,8 @@ type MembershipPayload struct {
 	UserErrors []*UserError      `json:"userErrors"`
 }
 
+// Payloads are nullable so that in an operation with several mutations a refused one (null, with
+// its UNAUTHENTICATED or FORBIDDEN error) does not hide the results of the others.
 type Mutation struct {
 }
 
@@ -109,12 +113,17 @@ type UpdateAgencyInput struct {
 	// The agency's version as last read; a different current version is a CONFLICT.
 	ExpectedVersion int `json:"expectedVersion"`
 	// Moving an agency needs rights on both countries.
-	Country graphql.Omittable[*string]               `json:"country,omitempty"`
-	Name    graphql.Omittable[*string]               `json:"name,omitempty"`
-	Acronym graphql.Omittable[*string]               `json:"acronym,omitempty"`
-	Kind    graphql.Omittable[*store.AgencyKind]     `json:"kind,omitempty"`
-	URL     graphql.Omittable[*string]               `json:"url,omitempty"`
-	Names   graphql.Omittable[[]*LocalizedTextInput] `json:"names,omitempty"`
+	Country graphql.Omittable[*string] `json:"country,omitempty"`
+	// The English name; null removes it (the agency then shows its name in another language, or none).
+	Name    graphql.Omittable[*string]           `json:"name,omitempty"`
+	Acronym graphql.Omittable[*string]           `json:"acronym,omitempty"`
+	Kind    graphql.Omittable[*store.AgencyKind] `json:"kind,omitempty"`
+	// Blank or null clears the address.
+	URL graphql.Omittable[*string] `json:"url,omitempty"`
+	// Replaces the names in other languages (the English one stays unless given here); null clears them.
+	Names graphql.Omittable[[]*LocalizedTextInput] `json:"names,omitempty"`
+	// Replaces the sources; a source recording the update through smegraph is added.
+	Sources graphql.Omittable[[]string] `json:"sources,omitempty"`
 }
 
 type UpdateDecisionInput struct {
@@ -151,4 +160,13 @@ type UserError struct {
 	Message string  `json:"message"`
 	// BAD_USER_INPUT, NOT_FOUND or CONFLICT.
 	Code string `json:"code"`
+}
+
+// The holder of an API token.
+type Viewer struct {
+	Name string `json:"name"`
+	// admin or editor.
+	Role string `json:"role"`
+	// The countries (ISO 3166-1 alpha-2) an editor may change; empty for an admin, who may change all.
+	Countries []string `json:"countries"`
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 )
@@ -76,9 +77,20 @@ func guard(next http.Handler) http.Handler {
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		case http.MethodGet:
-			if len(r.URL.Query().Get("query")) > MaxQueryBytes {
+			q := r.URL.Query().Get("query")
+			if len(q) > MaxQueryBytes {
 				refuse(w, r, http.StatusBadRequest, codeQueryTooLong, "the query exceeds 32 KiB")
 				return
+			}
+			// A GET must not change state (browsers and caches send GETs freely).
+			if doc, err := parser.ParseQuery(&ast.Source{Input: q}); err == nil {
+				for _, op := range doc.Operations {
+					if op.Operation != ast.Query {
+						w.Header().Set("Allow", "POST")
+						refuse(w, r, http.StatusMethodNotAllowed, codeMethodNotAllowed, "send mutations with POST")
+						return
+					}
+				}
 			}
 		case http.MethodOptions:
 		default:

@@ -22,16 +22,25 @@ type AgencyEdit struct {
 	Kind    *AgencyKind
 	URL     *string
 	Names   []LocalizedText
+	Sources []string // replace the agency's sources when given
 	Given   map[string]bool
 	// Nameless allows creating an agency without a name (imports of the interconnectivity
 	// list, which gives only an address); the API always asks for one.
 	Nameless bool
 }
 
-// provenance returns the source recording who entered or changed a record and when.
-func provenance(verb string, a *Actor, at string) Source {
-	return Source{Title: fmt.Sprintf("%s by %s (smegraph) on %s", verb, a.Name, at)}
+// provenance returns the source recording that a record was entered or changed through
+// smegraph, and when; who did it is in the audit trail, which needs a token to read.
+func provenance(verb, at string) Source {
+	return Source{Title: fmt.Sprintf("%s through smegraph on %s", verb, at)}
 }
+
+// Bounds of agency fields, in characters.
+const (
+	maxNameLen    = 300
+	maxAcronymLen = 50
+	maxURLLen     = 2000
+)
 
 // applyAgencyEdit validates e and writes it over ag (a copy of the stored agency, or a new
 // one), resolving the country into countries for the derived fields.
@@ -67,8 +76,27 @@ func (s *Store) applyAgencyEdit(ctx context.Context, ag *Agency, e AgencyEdit, c
 		}
 	}
 	ag.Names = withEnglish(names, englishOf(names))
+	for i, n := range ag.Names {
+		if len([]rune(n.Text)) > maxNameLen {
+			p.add(fmt.Sprintf("names[%d].text", i), apperr.BadUserInput, "at most %d characters", maxNameLen)
+		}
+	}
 	if given("acronym") {
 		ag.Acronym = trimmedOrNil(e.Acronym)
+		if ag.Acronym != nil && len([]rune(*ag.Acronym)) > maxAcronymLen {
+			p.add("acronym", apperr.BadUserInput, "at most %d characters", maxAcronymLen)
+		}
+	}
+	if e.Given["sources"] {
+		srcs, err := SourcesFrom(e.Sources)
+		switch {
+		case err != nil:
+			p.add("sources", apperr.BadUserInput, "%s", err)
+		case len(srcs) == 0:
+			p.add("sources", apperr.BadUserInput, "give at least one source, or leave sources out")
+		default:
+			ag.Sources = srcs
+		}
 	}
 	if given("kind") {
 		switch {
@@ -84,6 +112,9 @@ func (s *Store) applyAgencyEdit(ctx context.Context, ag *Agency, e AgencyEdit, c
 		ag.URL = nil
 		if u := trimmedOrNil(e.URL); u != nil {
 			norm, err := NormaliseURL(*u)
+			if err == nil && len(norm) > maxURLLen {
+				err = fmt.Errorf("is longer than %d characters", maxURLLen)
+			}
 			if err != nil {
 				p.add("url", apperr.BadUserInput, "%s %s", apperr.Quote(*u), err)
 			} else {
@@ -115,12 +146,23 @@ func (s *Store) CreateAgency(ctx context.Context, a *Actor, e AgencyEdit) (*Agen
 	if !a.mayChange(ag.Country) {
 		return nil, forbidden("add agencies to " + ag.Country)
 	}
+	if en := englishOf(ag.Names); en != nil {
+		existing, err := s.AgenciesByCountries(ctx, []string{ag.Country})
+		if err != nil {
+			return nil, err
+		}
+		for _, other := range existing {
+			if o := englishOf(other.Names); o != nil && strings.EqualFold(*o, *en) {
+				return nil, Problems{{Field: "name", Code: apperr.Conflict, Message: fmt.Sprintf("%s has an agency named %s already (%s)", ag.Country, apperr.Quote(*o), other.ID())}}
+			}
+		}
+	}
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	ag.Key = "AG-" + ag.Country + "-" + strings.ToUpper(hex.EncodeToString(b))
 	at := changeTime()
-	ag.IdentificationBasis = "entered by " + a.Name
-	ag.Sources = append(ag.Sources, provenance("Entered", a, at.Format("2006-01-02")))
+	ag.IdentificationBasis = "entered through smegraph"
+	ag.Sources = append(ag.Sources, provenance("Entered", at.Format("2006-01-02")))
 	ag.Revision = Revision{Version: 1, UpdatedAt: at}
 	ag.derive(countries)
 	_, err := s.record(ctx, mutation{actor: a.Name, op: OpCreate, coll: agenciesColl, key: ag.Key, node: ag.ID(),
@@ -141,17 +183,18 @@ func (s *Store) UpdateAgency(ctx context.Context, a *Actor, key string, expected
 	if !a.mayChange(old.Country) {
 		return nil, forbidden("change agencies of " + old.Country)
 	}
-	if old.Version != expected {
-		return nil, ErrConflict
-	}
 	ag := *old
 	ag.Names = slices.Clone(old.Names)
+	ag.Sources = slices.Clone(old.Sources)
 	countries := map[string]*Country{}
 	if p := s.applyAgencyEdit(ctx, &ag, e, false, countries); len(p) > 0 {
 		return nil, p
 	}
 	if !a.mayChange(ag.Country) {
 		return nil, forbidden("move agencies to " + ag.Country)
+	}
+	if old.Version != expected {
+		return nil, &ConflictError{Current: old.Version}
 	}
 	if _, ok := countries[ag.Country]; !ok {
 		c, err := s.Country(ctx, ag.Country)
@@ -160,13 +203,15 @@ func (s *Store) UpdateAgency(ctx context.Context, a *Actor, key string, expected
 		}
 		countries[c.Code] = c
 	}
+	ag.derive(countries)
+	if same, err := sameBSON(&ag, old); err != nil || same {
+		return old, err // nothing changes: no write, no version, no audit entry
+	}
 	at := changeTime()
-	ag.Sources = slices.Clone(old.Sources)
-	if src := provenance("Updated", a, at.Format("2006-01-02")); !slices.Contains(ag.Sources, src) {
+	if src := provenance("Updated", at.Format("2006-01-02")); !slices.Contains(ag.Sources, src) {
 		ag.Sources = append(ag.Sources, src)
 	}
 	ag.Revision = Revision{Version: old.Version + 1, UpdatedAt: at}
-	ag.derive(countries)
 	_, err = s.record(ctx, mutation{actor: a.Name, op: OpUpdate, coll: agenciesColl, key: key, node: ag.ID(),
 		nodeType: string(gid.Agency), version: ag.Version, before: old, after: &ag,
 		countries: slices.Compact([]string{old.Country, ag.Country}), at: at})
@@ -187,7 +232,7 @@ func (s *Store) DeleteAgency(ctx context.Context, a *Actor, key string, expected
 		return forbidden("remove agencies of " + old.Country)
 	}
 	if old.Version != expected {
-		return ErrConflict
+		return &ConflictError{Current: old.Version}
 	}
 	_, err = s.record(ctx, mutation{actor: a.Name, op: OpDelete, coll: agenciesColl, key: key, node: old.ID(),
 		nodeType: string(gid.Agency), version: old.Version, before: old, countries: []string{old.Country}, at: changeTime()})

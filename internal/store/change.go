@@ -20,6 +20,16 @@ const changesColl = "changes"
 // mutation expected.
 var ErrConflict = errors.New("the document changed since it was read")
 
+// ConflictError is an ErrConflict that knows the record's current version.
+type ConflictError struct{ Current int }
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%v (current version %d)", ErrConflict, e.Current)
+}
+
+// Is makes errors.Is(err, ErrConflict) hold.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
 // The operations of a Change.
 const (
 	OpCreate = "CREATE"

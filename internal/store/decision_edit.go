@@ -165,9 +165,6 @@ func (s *Store) UpdateDecision(ctx context.Context, a *Actor, key string, expect
 	if err != nil {
 		return nil, err
 	}
-	if old.Version != expected {
-		return nil, ErrConflict
-	}
 	d := *old
 	d.Titles, d.Topics, d.Countries, d.Groupings, d.Sources = slices.Clone(old.Titles), slices.Clone(old.Topics),
 		slices.Clone(old.Countries), slices.Clone(old.Groupings), slices.Clone(old.Sources)
@@ -175,12 +172,19 @@ func (s *Store) UpdateDecision(ctx context.Context, a *Actor, key string, expect
 	if p := s.applyDecisionEdit(ctx, &d, e, false, countries); len(p) > 0 {
 		return nil, p
 	}
+	if old.Version != expected {
+		return nil, &ConflictError{Current: old.Version}
+	}
 	for _, code := range d.Countries {
 		if _, ok := countries[code]; !ok {
 			if c, err := s.Country(ctx, code); err == nil {
 				countries[code] = c
 			}
 		}
+	}
+	d.derive(countries)
+	if same, err := sameBSON(&d, old); err != nil || same {
+		return old, err // nothing changes
 	}
 	at := changeTime()
 	d.Revision = Revision{Version: old.Version + 1, UpdatedAt: at}

@@ -94,6 +94,9 @@ func NormaliseURL(s string) (string, error) {
 	if err != nil || u.Host == "" || u.Opaque != "" || strings.ContainsAny(u.Host, " \\") {
 		return "", errors.New("is not a web address")
 	}
+	if u.User != nil {
+		return "", errors.New("must not carry a user name or password")
+	}
 	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
 	return u.String(), nil
 }
@@ -196,6 +199,9 @@ func SourcesFrom(lists ...[]string) ([]Source, error) {
 				continue
 			}
 			seen[s] = true
+			if strings.HasPrefix(strings.ToLower(s), "www.") && !strings.ContainsAny(s, " \t") {
+				s = "http://" + s // an address written without its scheme
+			}
 			if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
 				out = append(out, Source{Title: s})
 				continue

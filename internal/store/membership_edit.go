@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/fealac/smegraph/internal/apperr"
 )
@@ -43,13 +46,26 @@ func (s *Store) UpsertMembership(ctx context.Context, a *Actor, e MembershipEdit
 	if len(p) > 0 {
 		return nil, p
 	}
-	if !a.mayChange(c.Code) {
-		return nil, forbidden("change memberships of " + c.Code)
+	if err := s.checkMembershipRights(a, c, g); err != nil {
+		return nil, err
 	}
 	key := membershipKey(g.Slug, c.Code, e.Since)
-	old, err := findOne[Membership](ctx, s.db.Collection(membershipsColl), bsonID(key))
-	if err != nil && err != ErrNotFound {
+	periods, err := findAll[Membership](ctx, s.db.Collection(membershipsColl),
+		bson.D{{Key: "grouping", Value: g.Slug}, {Key: "country", Value: c.Code}}, nil)
+	if err != nil {
 		return nil, err
+	}
+	var old *Membership
+	for _, m := range periods {
+		if m.Key == key {
+			old = m
+			continue
+		}
+		// Periods of one country in one grouping may not overlap: asOf must have one answer.
+		if overlaps(m.Since, m.Until, e.Since, e.Until) {
+			return nil, Problems{{Field: "since", Code: apperr.BadUserInput,
+				Message: fmt.Sprintf("overlaps the period from %s to %s; end it first (endMembership)", orDash(m.Since), orDash(m.Until))}}
+		}
 	}
 	at := changeTime()
 	m := &Membership{Key: key, Grouping: g.Slug, Country: c.Code, Status: e.Status, Since: e.Since, Until: e.Until, Sources: srcs}
@@ -63,7 +79,11 @@ func (s *Store) UpsertMembership(ctx context.Context, a *Actor, e MembershipEdit
 		mut.op, mut.version = OpCreate, 1
 	} else {
 		if e.ExpectedVersion == nil || *e.ExpectedVersion != old.Version {
-			return nil, ErrConflict
+			return nil, &ConflictError{Current: old.Version}
+		}
+		m.Revision = old.Revision
+		if same, err := sameBSON(m, old); err != nil || same {
+			return old, err // nothing changes
 		}
 		m.Revision = Revision{Version: old.Version + 1, UpdatedAt: at}
 		mut.op, mut.version, mut.before = OpUpdate, m.Version, old
@@ -83,8 +103,8 @@ func (s *Store) EndMembership(ctx context.Context, a *Actor, country, grouping s
 	if len(p) > 0 {
 		return nil, p
 	}
-	if !a.mayChange(c.Code) {
-		return nil, forbidden("change memberships of " + c.Code)
+	if err := s.checkMembershipRights(a, c, g); err != nil {
+		return nil, err
 	}
 	old, err := findOne[Membership](ctx, s.db.Collection(membershipsColl), bsonID(membershipKey(g.Slug, c.Code, since)))
 	if err == ErrNotFound {
@@ -97,7 +117,7 @@ func (s *Store) EndMembership(ctx context.Context, a *Actor, country, grouping s
 		return nil, Problems{{Field: "until", Message: "must be after since (" + *old.Since + ")", Code: apperr.BadUserInput}}
 	}
 	if old.Version != expected {
-		return nil, ErrConflict
+		return nil, &ConflictError{Current: old.Version}
 	}
 	m := *old
 	m.Sources = slices.Clone(old.Sources)
@@ -109,4 +129,34 @@ func (s *Store) EndMembership(ctx context.Context, a *Actor, country, grouping s
 		return nil, err
 	}
 	return &m, nil
+}
+
+// checkMembershipRights refuses what actor a may not change about country c in grouping g:
+// editors change their countries' memberships, but only admins change who belongs to FEALAC
+// and its regions, and a country's region membership must be its region.
+func (s *Store) checkMembershipRights(a *Actor, c *Country, g *Grouping) error {
+	if !a.mayChange(c.Code) {
+		return forbidden("change memberships of " + c.Code)
+	}
+	if (g.Kind == GroupingForum || g.Kind == GroupingRegion) && a.Role != RoleAdmin {
+		return forbidden("change memberships of FEALAC or its regions")
+	}
+	if g.Kind == GroupingRegion && g.Slug != c.Region {
+		return Problems{{Field: "grouping", Code: apperr.BadUserInput, Message: c.Code + "'s region is " + c.Region}}
+	}
+	return nil
+}
+
+// overlaps reports whether the periods [s1, u1) and [s2, u2) share a day; nil bounds are open.
+func overlaps(s1, u1, s2, u2 *string) bool {
+	before := func(a, b *string) bool { return a != nil && b != nil && *a <= *b } // a ends by b's start
+	return !before(u1, s2) && !before(u2, s1)
+}
+
+// orDash returns *s, or "-" for an open bound.
+func orDash(s *string) string {
+	if s == nil {
+		return "-"
+	}
+	return *s
 }

@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -198,3 +199,23 @@ type LocalizedText struct {
 
 // bsonID returns the filter {_id: key}.
 func bsonID(key string) bson.D { return bson.D{{Key: "_id", Value: key}} }
+
+// derivedFields are the stored fields the store computes, by collection: exports and the
+// audit trail leave them out.
+var derivedFields = map[string][]string{
+	countriesColl: {"nameKeys", "codeKeys", "sortName", "hasAgencyURL"},
+	agenciesColl:  {"nameKeys", "sortName", "countryCodes", "countryKeys", "region"},
+	groupingsColl: {"nameKeys", "sortName"},
+	meetingsColl:  {"hostCodes", "hostKeys", "sortStart", "titleKeys", "sortName"},
+	decisionsColl: {"titleKeys", "countryCodes", "countryKeys", "sortName"},
+}
+
+// WithoutDerived returns doc, a stored document of collection coll, without the fields the
+// store derives.
+func WithoutDerived(coll string, doc bson.Raw) (bson.D, error) {
+	var d bson.D
+	if err := bson.Unmarshal(doc, &d); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(d, func(e bson.E) bool { return slices.Contains(derivedFields[coll], e.Key) }), nil
+}

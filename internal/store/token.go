@@ -68,10 +68,13 @@ func (s *Store) Tokens(ctx context.Context) ([]*Token, error) {
 	return findAll[Token](ctx, s.db.Collection(tokensColl), bson.D{}, bson.D{{Key: "name", Value: 1}})
 }
 
-// RevokeToken revokes the live token named name; ErrNotFound when there is none.
+// RevokeToken revokes the live token named name, at once; ErrNotFound when there is none.
+// The revoked token is renamed "<name> (revoked <time>)", so the name can be given to a new
+// token.
 func (s *Store) RevokeToken(ctx context.Context, name string, now time.Time) error {
+	now = now.UTC().Truncate(time.Millisecond)
 	res, err := s.db.Collection(tokensColl).UpdateOne(ctx, bson.D{{Key: "name", Value: name}, {Key: "revokedAt", Value: nil}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "revokedAt", Value: now.UTC().Truncate(time.Millisecond)}}}})
+		bson.D{{Key: "$set", Value: bson.D{{Key: "revokedAt", Value: now}, {Key: "name", Value: name + " (revoked " + now.Format(time.RFC3339Nano) + ")"}}}})
 	if err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}

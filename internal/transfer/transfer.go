@@ -48,14 +48,6 @@ func FormatOf(path string) string {
 	return ""
 }
 
-// derived are the stored fields the store computes; exports leave them out.
-var derived = map[string][]string{
-	"countries": {"nameKeys", "codeKeys", "sortName", "hasAgencyURL"},
-	"agencies":  {"nameKeys", "sortName", "countryCodes", "countryKeys", "region"},
-	"groupings": {"nameKeys", "sortName"},
-	"meetings":  {"hostCodes", "hostKeys", "sortStart", "titleKeys", "sortName"},
-	"decisions": {"titleKeys", "countryCodes", "countryKeys", "sortName"},
-}
 
 // csvHeader is the first row of the csv format.
 var csvHeader = []string{"country", "countryName", "agencyId", "agencyName", "acronym", "kind", "url"}
@@ -125,11 +117,10 @@ func exportJSON(ds *store.Dataset, w io.Writer) error {
 			if err != nil {
 				return err
 			}
-			var doc bson.D
-			if err := bson.Unmarshal(raw, &doc); err != nil {
+			doc, err := store.WithoutDerived(part.name, raw)
+			if err != nil {
 				return err
 			}
-			doc = slices.DeleteFunc(doc, func(e bson.E) bool { return slices.Contains(derived[part.name], e.Key) })
 			line, err := bson.MarshalExtJSON(doc, false, false)
 			if err != nil {
 				return err
@@ -252,8 +243,14 @@ func countryIndex(ds *store.Dataset) (byCode, byName map[string]*store.Country) 
 }
 
 func planCSV(s *store.Store, ds *store.Dataset, r io.Reader) ([]step, error) {
-	cr := csv.NewReader(r)
+	// Spreadsheets save UTF-8 with a byte order mark; it is not part of the header.
+	br := bufio.NewReader(r)
+	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = len(csvHeader)
+	touched := map[string]int{} // agency key → the line that changes it
 	byCode, _ := countryIndex(ds)
 	agencies := map[string]*store.Agency{}
 	for _, a := range ds.Agencies {
@@ -285,17 +282,33 @@ func planCSV(s *store.Store, ds *store.Dataset, r io.Reader) ([]step, error) {
 		if id == "" && name == "" && url == "" && acronym == "" {
 			continue // a country without an agency
 		}
-		edit, msg := agencyEdit(name, acronym, kind, url)
-		if msg != "" {
-			bad = append(bad, LineError{line, msg})
-			continue
-		}
+		edit, msgs := agencyEdit(name, acronym, kind, url)
 		edit.Country = &c.Code
 		old := agencies[id]
-		if id == "" {
-			old = agencyNamed(ds, c.Code, name)
-		} else if old == nil {
-			bad = append(bad, LineError{line, fmt.Sprintf("unknown agency %q", id)})
+		switch {
+		case id != "" && old == nil:
+			msgs = append(msgs, fmt.Sprintf("unknown agency %q", id))
+		case old != nil && old.Country != c.Code:
+			msgs = append(msgs, fmt.Sprintf("agency %s belongs to %s, not %s (move agencies with updateAgency)", id, old.Country, c.Code))
+		case id == "":
+			named := agenciesNamed(ds, c.Code, name)
+			if len(named) > 1 {
+				msgs = append(msgs, fmt.Sprintf("%s has %d agencies named %q; give the agencyId", c.Code, len(named), name))
+			} else if len(named) == 1 {
+				old = named[0]
+			}
+		}
+		target := "new " + c.Code + "/" + strings.ToLower(strings.TrimSpace(name))
+		if old != nil {
+			target = old.Key
+		}
+		if first, ok := touched[target]; ok {
+			msgs = append(msgs, fmt.Sprintf("changes the same agency as line %d", first))
+		} else {
+			touched[target] = line
+		}
+		if len(msgs) > 0 {
+			bad = append(bad, LineError{line, strings.Join(msgs, "; ")})
 			continue
 		}
 		steps = append(steps, agencyStep(s, old, edit, c)...)
@@ -310,6 +323,7 @@ func planList(s *store.Store, ds *store.Dataset, r io.Reader) ([]step, error) {
 	_, byName := countryIndex(ds)
 	var bad Errors
 	var steps []step
+	seen := map[string]int{} // country → its line
 	sc := bufio.NewScanner(r)
 	for line := 1; sc.Scan(); line++ {
 		l := strings.TrimSpace(sc.Text())
@@ -322,11 +336,16 @@ func planList(s *store.Store, ds *store.Dataset, r io.Reader) ([]step, error) {
 			continue
 		}
 		name, entry := strings.TrimSpace(l[:i]), l[i+1:]
-		c, ok := byName[name]
+		c, ok := byName[strings.TrimPrefix(name, "\ufeff")]
 		if !ok {
 			bad = append(bad, LineError{line, fmt.Sprintf("unknown country name %q (the brief's names: Korea, Lao PDR, ...)", name)})
 			continue
 		}
+		if first, dup := seen[c.Code]; dup {
+			bad = append(bad, LineError{line, fmt.Sprintf("%s is on line %d already", name, first)})
+			continue
+		}
+		seen[c.Code] = line
 		if entry == "NA" {
 			continue
 		}
@@ -355,8 +374,9 @@ func planList(s *store.Store, ds *store.Dataset, r io.Reader) ([]step, error) {
 	return steps, nil
 }
 
-// agencyEdit checks a row's agency fields and returns the edit, or a message.
-func agencyEdit(name, acronym, kind, url string) (store.AgencyEdit, string) {
+// agencyEdit checks a row's agency fields and returns the edit and every problem.
+func agencyEdit(name, acronym, kind, url string) (store.AgencyEdit, []string) {
+	var msgs []string
 	e := store.AgencyEdit{Given: map[string]bool{"name": true, "acronym": true, "kind": true, "url": true}, Nameless: true}
 	if name = strings.TrimSpace(name); name != "" {
 		e.Name = &name
@@ -369,26 +389,28 @@ func agencyEdit(name, acronym, kind, url string) (store.AgencyEdit, string) {
 	case store.AgencyMinistry, store.AgencyAgency, store.AgencyChamber, store.AgencyOther:
 		e.Kind = &k
 	default:
-		return e, fmt.Sprintf("kind %q is not one of MINISTRY, AGENCY, CHAMBER, OTHER", kind)
+		msgs = append(msgs, fmt.Sprintf("kind %q is not one of MINISTRY, AGENCY, CHAMBER, OTHER", kind))
 	}
 	if strings.TrimSpace(url) != "" {
 		norm, err := store.NormaliseURL(url)
 		if err != nil {
-			return e, fmt.Sprintf("url %q %s", url, err)
+			msgs = append(msgs, fmt.Sprintf("url %q %s", url, err))
+		} else {
+			e.URL = &norm
 		}
-		e.URL = &norm
 	}
-	return e, ""
+	return e, msgs
 }
 
-// agencyNamed returns the agency of country code with this English name, or nil.
-func agencyNamed(ds *store.Dataset, code, name string) *store.Agency {
+// agenciesNamed returns the agencies of country code with this English name.
+func agenciesNamed(ds *store.Dataset, code, name string) []*store.Agency {
+	var out []*store.Agency
 	for _, a := range agenciesOf(ds, code) {
 		if n := englishName(a); n != nil && strings.EqualFold(*n, strings.TrimSpace(name)) {
-			return a
+			out = append(out, a)
 		}
 	}
-	return nil
+	return out
 }
 
 // agencyStep plans creating an agency or updating old with e; nothing when old already

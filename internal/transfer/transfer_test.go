@@ -116,3 +116,38 @@ func TestImportChecksTheWholeFile(t *testing.T) {
 		t.Errorf("broken JSON: %v", err)
 	}
 }
+
+// TestImportMistakes keeps what a review found: a row whose agencyId belongs to another
+// country, two rows changing one agency, an ambiguous name, and a byte order mark.
+func TestImportMistakes(t *testing.T) {
+	e := testenv.Seeded(t)
+	ctx := context.Background()
+	header := "country,countryName,agencyId,agencyName,acronym,kind,url\n"
+	file := header +
+		"PE,Peru,QWdlbmN5OkFHLUNP,Wrong country for id,,AGENCY,\n" + // Colombia's agency under Peru
+		"CO,Colombia,QWdlbmN5OkFHLUNP,A,,MINISTRY,www.mincit.gov.co\n" +
+		"CO,Colombia,QWdlbmN5OkFHLUNP,B,,MINISTRY,www.mincit.gov.co\n" +
+		"JP,Japan,,New,,BANK,ftp://x\n" +
+		"JP,Japan,,new,,OTHER,\n"
+	err := transfer.Import(ctx, e.Store, "csv", strings.NewReader(file), false, &bytes.Buffer{})
+	var lines transfer.Errors
+	if !errors.As(err, &lines) {
+		t.Fatalf("%v", err)
+	}
+	got := lines.Error()
+	for _, want := range []string{"line 2: agency QWdlbmN5OkFHLUNP belongs to CO, not PE", "line 3: changes the same agency as line 2", "line 4: changes the same agency as line 2",
+		`line 5: kind "BANK" is not one of MINISTRY, AGENCY, CHAMBER, OTHER; url "ftp://x" must be an http or https address`,
+		"line 6: changes the same agency as line 5"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("errors lack %q:\n%s", want, got)
+		}
+	}
+	bom := "\ufeff" + header + "JP,Japan,,SME Agency,,AGENCY,https://www.chusho.meti.go.jp/\n"
+	if err := transfer.Import(ctx, e.Store, "csv", strings.NewReader(bom), false, &bytes.Buffer{}); err != nil {
+		t.Errorf("a byte order mark: %v", err)
+	}
+	dup := "Peru http://a.example\nPeru http://b.example\n"
+	if err := transfer.Import(ctx, e.Store, "list", strings.NewReader(dup), false, &bytes.Buffer{}); !errors.As(err, &lines) || !strings.Contains(err.Error(), "line 2: Peru is on line 1 already") {
+		t.Errorf("duplicate list lines: %v", err)
+	}
+}
