@@ -48,7 +48,6 @@ func FormatOf(path string) string {
 	return ""
 }
 
-
 // csvHeader is the first row of the csv format.
 var csvHeader = []string{"country", "countryName", "agencyId", "agencyName", "acronym", "kind", "url"}
 
