@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/fealac/smegraph/internal/apperr"
 	"github.com/fealac/smegraph/internal/gid"
@@ -35,9 +36,8 @@ func provenance(verb, at string) Source {
 	return Source{Title: fmt.Sprintf("%s through smegraph on %s", verb, at)}
 }
 
-// Bounds of agency fields, in characters.
+// Bounds of agency fields, in characters (names: maxTextLen).
 const (
-	maxNameLen    = 300
 	maxAcronymLen = 50
 	maxURLLen     = 2000
 )
@@ -76,15 +76,15 @@ func (s *Store) applyAgencyEdit(ctx context.Context, ag *Agency, e AgencyEdit, c
 		}
 	}
 	ag.Names = withEnglish(names, englishOf(names))
-	for i, n := range ag.Names {
-		if len([]rune(n.Text)) > maxNameLen {
-			p.add(fmt.Sprintf("names[%d].text", i), apperr.BadUserInput, "at most %d characters", maxNameLen)
+	if given("name") && e.Name != nil {
+		if msg := checkText(*e.Name); msg != "" && trimmedOrNil(e.Name) != nil {
+			p.add("name", apperr.BadUserInput, "%s", msg)
 		}
 	}
 	if given("acronym") {
 		ag.Acronym = trimmedOrNil(e.Acronym)
-		if ag.Acronym != nil && len([]rune(*ag.Acronym)) > maxAcronymLen {
-			p.add("acronym", apperr.BadUserInput, "at most %d characters", maxAcronymLen)
+		if ag.Acronym != nil && (len([]rune(*ag.Acronym)) > maxAcronymLen || strings.IndexFunc(*ag.Acronym, unicode.IsControl) >= 0) {
+			p.add("acronym", apperr.BadUserInput, "at most %d characters, no control characters", maxAcronymLen)
 		}
 	}
 	if e.Given["sources"] {

@@ -99,6 +99,11 @@ type mutation struct {
 // (FerretDB has no transactions), then the change is marked committed, or aborted when the
 // condition failed (ErrConflict).
 func (s *Store) record(ctx context.Context, m mutation) (*Change, error) {
+	// Once begun, a change runs to its end even if the client goes away or the request times
+	// out: a cancelled context between the steps left a written document with a pending
+	// change, or a held lock.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
 	c := &Change{
 		ID: newChangeID(m.at), At: m.at, Actor: m.actor, Node: m.node, NodeType: m.nodeType,
 		Operation: m.op, Collection: m.coll, Key: m.key, Version: m.version,
@@ -158,6 +163,9 @@ func (s *Store) record(ctx context.Context, m mutation) (*Change, error) {
 	return c, nil
 }
 
+// recordTimeout bounds the three steps of one change.
+const recordTimeout = 30 * time.Second
+
 // lockOf returns the lock of a mutation: its collection, key and the version it makes (a
 // delete makes the version after the last).
 func lockOf(m mutation) string {
@@ -168,14 +176,15 @@ func lockOf(m mutation) string {
 	return fmt.Sprintf("%s/%s/%d", m.coll, m.key, v)
 }
 
-// settle marks c committed, or aborted with its lock renamed so the version is free again.
+// settle marks c committed or aborted and releases its lock (renames it): a lock is only
+// needed while a change is under way, and a held one would block a record re-created at
+// the same version (by a seed or an import after a delete).
 func (s *Store) settle(ctx context.Context, c *Change, done bool) error {
-	set := bson.D{{Key: "state", Value: changeCommitted}}
 	c.State = changeCommitted
 	if !done {
 		c.State = changeAborted
-		set = bson.D{{Key: "state", Value: changeAborted}, {Key: "lock", Value: c.Lock + "/aborted/" + c.ID}}
 	}
+	set := bson.D{{Key: "state", Value: c.State}, {Key: "lock", Value: c.Lock + "/" + c.State + "/" + c.ID}}
 	if _, err := s.db.Collection(changesColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, bson.D{{Key: "$set", Value: set}}); err != nil {
 		return fmt.Errorf("settle change %s: %w", c.ID, err)
 	}
@@ -199,7 +208,9 @@ func (s *Store) settleChanges(ctx context.Context) error {
 		if err != nil && !gone {
 			return fmt.Errorf("settle change %s: %w", c.ID, err)
 		}
-		done := (c.Operation == OpDelete && gone) || (c.Operation != OpDelete && !gone && doc.Version == c.Version)
+		// Written if the document is at the change's version or later (a later change built on
+		// it), or gone after a delete.
+		done := (c.Operation == OpDelete && gone) || (c.Operation != OpDelete && !gone && doc.Version >= c.Version)
 		if err := s.settle(ctx, c, done); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -56,9 +57,14 @@ func (s *Store) applyDecisionEdit(ctx context.Context, d *Decision, e DecisionEd
 	if given("title") {
 		if t := trimmedOrNil(e.Title); t == nil {
 			p.add("title", apperr.BadUserInput, "must not be blank")
+		} else if msg := checkText(*t); msg != "" {
+			p.add("title", apperr.BadUserInput, "%s", msg)
 		} else {
 			titles = withEnglish(titles, t)
 		}
+	}
+	if given("summary") && e.Summary != nil && len([]rune(*e.Summary)) > 5000 {
+		p.add("summary", apperr.BadUserInput, "at most 5,000 characters")
 	}
 	d.Titles = withEnglish(titles, englishOf(titles))
 	if given("kind") {
@@ -68,10 +74,20 @@ func (s *Store) applyDecisionEdit(ctx context.Context, d *Decision, e DecisionEd
 			d.Kind = *e.Kind
 		}
 	}
+	for field, n := range map[string]int{"topics": len(e.Topics), "countries": len(e.Countries), "groupings": len(e.Groupings)} {
+		if n > 50 {
+			p.add(field, apperr.BadUserInput, "at most 50 values")
+		}
+	}
+	if len(p) > 0 {
+		return p // each reference costs a lookup: refuse long lists before any
+	}
 	if given("topics") {
 		d.Topics = []string{}
 		for _, t := range e.Topics {
-			if t = strings.ToLower(strings.TrimSpace(t)); t != "" && !slices.Contains(d.Topics, t) {
+			if t = strings.ToLower(strings.TrimSpace(t)); len(t) > 50 || strings.IndexFunc(t, unicode.IsControl) >= 0 {
+				p.add("topics", apperr.BadUserInput, "a topic is a key of at most 50 characters")
+			} else if t != "" && !slices.Contains(d.Topics, t) {
 				d.Topics = append(d.Topics, t)
 			}
 		}
@@ -128,8 +144,7 @@ func (s *Store) CreateDecision(ctx context.Context, a *Actor, e DecisionEdit) (*
 	if p := s.applyDecisionEdit(ctx, d, e, true, countries); len(p) > 0 {
 		return nil, p
 	}
-	// Seq is the last one plus one, under a unique index: of concurrent creations the later
-	// ones find their seq taken and try the next, a few times.
+	// Seq is the last one plus one; concurrent creations may share one, ordered by key.
 	for attempt := 0; ; attempt++ {
 		var last Decision
 		err := s.db.Collection(decisionsColl).FindOne(ctx, bson.D{}, options.FindOne().SetSort(bson.D{{Key: "seq", Value: -1}})).Decode(&last)

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/text/language"
 
@@ -79,26 +81,46 @@ func (p Problems) orNil() error {
 
 // NormaliseURL returns the absolute http(s) URL for an address as people write it:
 // surrounding spaces removed, "http://" added when there is no scheme, scheme and host
-// lower-cased, nothing else changed. It fails unless the result is an http or https URL with
-// a host.
+// lower-cased, nothing else changed (the path is kept as written, not re-escaped). It fails
+// unless the result is an http or https URL whose host is a domain name with a dot (or an IP
+// address) and a valid port, without a user name or password, spaces or control characters.
 func NormaliseURL(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	lower := strings.ToLower(s)
 	if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
-		if strings.Contains(s, "://") {
+		if strings.Contains(s, ":/") {
 			return "", errors.New("must be an http or https address")
 		}
 		s = "http://" + s
 	}
+	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return "", errors.New("must not contain spaces or control characters")
+	}
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.Opaque != "" || strings.ContainsAny(u.Host, " \\") {
+	if err != nil || u.Opaque != "" || u.Hostname() == "" {
 		return "", errors.New("is not a web address")
 	}
-	if u.User != nil {
+	if u.User != nil || strings.Contains(u.Host, "@") {
 		return "", errors.New("must not carry a user name or password")
 	}
-	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
-	return u.String(), nil
+	host := u.Hostname()
+	if !strings.Contains(host, ".") || strings.ContainsAny(host, "%/\\") || strings.HasPrefix(host, ".") || strings.HasSuffix(host, "..") {
+		return "", errors.New("needs a domain name such as www.example.org")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", errors.New("has an invalid port")
+		}
+	}
+	scheme := strings.ToLower(u.Scheme)
+	rest := s[len(u.Scheme)+3:] // after "scheme://"
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority, rest = rest[:i], rest[i:]
+	} else {
+		rest = ""
+	}
+	return scheme + "://" + strings.ToLower(authority) + rest, nil
 }
 
 // checkTexts validates localized texts: well-formed BCP-47 tags, non-blank texts, one per
@@ -113,8 +135,8 @@ func checkTexts(field string, ts []LocalizedText, p *Problems) []LocalizedText {
 			continue
 		}
 		text := strings.TrimSpace(t.Text)
-		if text == "" {
-			p.add(fmt.Sprintf("%s[%d].text", field, i), apperr.BadUserInput, "must not be blank")
+		if msg := checkText(text); msg != "" {
+			p.add(fmt.Sprintf("%s[%d].text", field, i), apperr.BadUserInput, "%s", msg)
 			continue
 		}
 		if seen[tag.String()] {
@@ -174,9 +196,10 @@ func (s *Store) groupingRef(ctx context.Context, field, ref string, p *Problems)
 	return g
 }
 
-// trimmedOrNil returns *s trimmed, or nil when s is nil or blank.
+// trimmedOrNil returns *s trimmed, or nil when s is nil or blank (invisible characters
+// count as blank).
 func trimmedOrNil(s *string) *string {
-	if s == nil || strings.TrimSpace(*s) == "" {
+	if s == nil || Fold(*s) == "" {
 		return nil
 	}
 	t := strings.TrimSpace(*s)
@@ -186,6 +209,9 @@ func trimmedOrNil(s *string) *string {
 // now returns the time of a change: UTC, millisecond precision, as stored.
 func changeTime() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 
+// maxSources bounds the sources of one record.
+const maxSources = 50
+
 // SourcesFrom converts source strings, in order and without repeats, into Sources: a URL
 // (http or https) becomes a source titled by its host; any other string names a document
 // (e.g. "FEALAC SME center brief"). A URL without a host is an error.
@@ -193,10 +219,16 @@ func SourcesFrom(lists ...[]string) ([]Source, error) {
 	out := []Source{}
 	seen := make(map[string]bool)
 	for _, list := range lists {
+		if len(list) > maxSources {
+			return nil, fmt.Errorf("at most %d sources", maxSources)
+		}
 		for _, s := range list {
 			s = strings.TrimSpace(s)
 			if seen[s] || s == "" {
 				continue
+			}
+			if len(s) > 2000 || strings.IndexFunc(s, unicode.IsControl) >= 0 {
+				return nil, fmt.Errorf("source %s is longer than 2,000 characters or has control characters", apperr.Quote(s))
 			}
 			seen[s] = true
 			if strings.HasPrefix(strings.ToLower(s), "www.") && !strings.ContainsAny(s, " \t") {
@@ -214,4 +246,21 @@ func SourcesFrom(lists ...[]string) ([]Source, error) {
 		}
 	}
 	return out, nil
+}
+
+// maxTextLen bounds a name, title or other text, in characters.
+const maxTextLen = 300
+
+// checkText returns why a name or title may not be stored, or "": blank (also when only
+// invisible characters), over maxTextLen characters, or with control characters.
+func checkText(s string) string {
+	switch {
+	case Fold(s) == "":
+		return "must not be blank"
+	case len([]rune(s)) > maxTextLen:
+		return fmt.Sprintf("at most %d characters", maxTextLen)
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return "must not contain control characters"
+	}
+	return ""
 }

@@ -127,10 +127,15 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		// Meetings hosted by a country; meeting lookup and order by number.
 		meetingsColl: {unique("number"), asc("host", "number"), asc("sortStart", "_id")},
 		// Decisions of a meeting, of a grouping, naming a country; default order.
-		decisionsColl: {asc("meeting", "seq"), asc("groupings", "seq"), asc("countries", "seq"), unique("seq")},
+		// seq orders decisions with _id as the tie-break; it is not unique, so concurrent
+		// creations never collide.
+		decisionsColl: {asc("meeting", "seq"), asc("groupings", "seq"), asc("countries", "seq"), asc("seq", "_id")},
 		changesColl:   changeIndexes,
 		tokensColl:    {unique("name")},
 	}
+	// Databases made before seq stopped being unique drop that index (an error means it is
+	// gone already).
+	_ = s.db.Collection(decisionsColl).Indexes().DropOne(ctx, "seq_1")
 	for coll, models := range indexes {
 		// One index per command: FerretDB v1.24 drops the connection when a createIndexes
 		// command names two or more indexes that all exist already (as on every restart).
