@@ -123,6 +123,8 @@ func TestTokenCommands(t *testing.T) {
 		{"token", "create", "--name", "x", "--role", "owner"},
 		{"token", "create", "--name", "x", "--role", "editor", "--country", "XX"},
 		{"token", "create", "--name", "peru-desk", "--role", "admin"},
+		{"token", "create", "--name", "cli", "--role", "editor", "--country", "PE"},
+		{"token", "create", "--name", "a\nb", "--role", "admin"},
 	} {
 		if _, err := run(bad...); err == nil {
 			t.Errorf("%v was accepted", bad)

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -256,9 +257,28 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*store.
 	return s, closeDB, nil
 }
 
-// runSeed re-applies the reference data and prints what changed per collection.
+// tokenName is the shape of a token's name: it appears in the audit trail and token list.
+var tokenName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// seedActor is who re-applying the reference data is recorded as in the audit trail.
+var seedActor = &store.Actor{Name: "seed", Role: store.RoleAdmin}
+
+// runSeed re-applies the reference data and prints what changed per collection. On a
+// database that has data, what it changes is recorded in the audit trail as "seed".
 func runSeed(ctx context.Context, s *store.Store, stdout io.Writer) error {
-	results, err := seed.Load(ctx, s, time.Now())
+	empty, err := s.IsEmpty(ctx)
+	if err != nil {
+		return err
+	}
+	ds, err := seed.Dataset()
+	if err != nil {
+		return err
+	}
+	opts := store.ApplyOptions{}
+	if !empty {
+		opts.Actor = seedActor
+	}
+	results, err := s.ApplyWith(ctx, ds, time.Now(), opts)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
@@ -329,8 +349,8 @@ func baseURL(addr net.Addr) string {
 func runTool(ctx context.Context, cfg config, s *store.Store, stdout io.Writer) error {
 	switch cfg.subcommand {
 	case "token create":
-		if cfg.name == "" {
-			return errors.New("token create: give --name")
+		if !tokenName.MatchString(cfg.name) || cfg.name == store.CLIActor.Name || cfg.name == seedActor.Name {
+			return errors.New("token create: --name must be 1 to 64 letters, digits, '.', '_' or '-', and not cli or seed (the command line's own names in the audit trail)")
 		}
 		var countries []string
 		switch cfg.role {

@@ -41,6 +41,12 @@ func TestEditingRules(t *testing.T) {
 
 	cases := []struct{ name, token, query, want string }{
 		{"duplicate name", admin, `mutation { createAgency(input: {country: "PE", name: "ministry of production (vice-ministry of mses and industry)"}) { userErrors { field code } } }`, `"code":"CONFLICT"`},
+		{"URL without a host", admin, `mutation { createAgency(input: {country: "JP", name: "A1", url: "http://:80"}) { userErrors { field code } } }`, `"field":"url"`},
+		{"URL with one slash", admin, `mutation { createAgency(input: {country: "JP", name: "A2", url: "http:/evil.example"}) { userErrors { field code } } }`, `"field":"url"`},
+		{"URL without a dot", admin, `mutation { createAgency(input: {country: "JP", name: "A3", url: "na"}) { userErrors { field code } } }`, `"field":"url"`},
+		{"URL with a bad port", admin, `mutation { createAgency(input: {country: "JP", name: "A4", url: "https://x.example:99999/"}) { userErrors { field code } } }`, `"field":"url"`},
+		{"URL path kept as written", admin, `mutation { createAgency(input: {country: "JP", name: "A5", url: "WWW.Example.JP/a%2fB?q=1"}) { agency { url } } }`, `"url":"http://www.example.jp/a%2fB?q=1"`},
+		{"invisible name", admin, `mutation { createAgency(input: {country: "JP", name: "​​"}) { userErrors { field code } } }`, `"field":"name"`},
 		{"URL with credentials", admin, `mutation { createAgency(input: {country: "JP", name: "A", url: "http://user:pw@evil.example/"}) { userErrors { field code } } }`, `"field":"url"`},
 		{"very long name", admin, `mutation { createAgency(input: {country: "JP", name: "` + strings.Repeat("n", 301) + `"}) { userErrors { field code } } }`, `"code":"BAD_USER_INPUT"`},
 		{"editor leaves FEALAC", editor, `mutation { endMembership(input: {country: "PE", grouping: "fealac", until: "2026-11-02", expectedVersion: 1}) { userErrors { code } } }`, `"FORBIDDEN"`},

@@ -69,7 +69,7 @@ func Export(ctx context.Context, s *store.Store, format string, w io.Writer) err
 				_ = cw.Write([]string{c.Code, c.Names[0].Text, "", "", "", "", ""})
 			}
 			for _, a := range ags {
-				_ = cw.Write([]string{c.Code, c.Names[0].Text, a.ID(), text(englishName(a)), text(a.Acronym), string(a.Kind), text(a.URL)})
+				_ = cw.Write([]string{c.Code, c.Names[0].Text, a.ID(), cell(text(englishName(a))), cell(text(a.Acronym)), string(a.Kind), cell(text(a.URL))})
 			}
 		}
 		cw.Flush()
@@ -83,6 +83,23 @@ func Export(ctx context.Context, s *store.Store, format string, w io.Writer) err
 		return nil
 	}
 	return fmt.Errorf("unknown format %q (one of %s)", format, strings.Join(Formats, ", "))
+}
+
+// cell guards a CSV cell against spreadsheet formulas: a value starting with = + - @ or a
+// tab gets a leading apostrophe, which spreadsheets hide and uncell removes on import.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r'", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// uncell undoes cell.
+func uncell(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r'", rune(s[1])) {
+		return s[1:]
+	}
+	return s
 }
 
 // listEntry is a country's entry on the list: its first agency's address, written as the brief
@@ -272,7 +289,7 @@ func planCSV(s *store.Store, ds *store.Dataset, r io.Reader) ([]step, error) {
 			}
 			continue
 		}
-		code, _, id, name, acronym, kind, url := rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6]
+		code, _, id, name, acronym, kind, url := rec[0], rec[1], rec[2], uncell(rec[3]), uncell(rec[4]), rec[5], uncell(rec[6])
 		c, ok := byCode[strings.ToUpper(strings.TrimSpace(code))]
 		if !ok {
 			bad = append(bad, LineError{line, fmt.Sprintf("unknown country %q", code)})
@@ -477,6 +494,21 @@ func importJSON(ctx context.Context, s *store.Store, r io.Reader, dryRun bool, o
 	if len(bad) > 0 {
 		return bad
 	}
+	stored, err := s.ReadAll(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range store.CheckDataset(&ds, stored) {
+		var part string
+		var i int
+		if _, err := fmt.Sscanf(strings.Replace(p.Field, "[", " ", 1), "%s %d]", &part, &i); err != nil {
+			part, i = p.Field, 0
+		}
+		bad = append(bad, LineError{lineOf(body, part, i), fmt.Sprintf("%s: %s", p.Field, p.Message)})
+	}
+	if len(bad) > 0 {
+		return bad
+	}
 	results, err := s.ApplyWith(ctx, &ds, time.Now(), store.ApplyOptions{Actor: store.CLIActor, DryRun: dryRun})
 	for _, res := range results {
 		for _, c := range res.Changed {
@@ -493,7 +525,7 @@ func importJSON(ctx context.Context, s *store.Store, r io.Reader, dryRun bool, o
 func add[T any](raw bson.Raw, to *[]*T) error {
 	var d T
 	if err := bson.Unmarshal(raw, &d); err != nil {
-		return errors.New(strings.SplitN(err.Error(), "\n", 2)[0])
+		return errors.New("is not a document of this collection (a field has the wrong type)")
 	}
 	*to = append(*to, &d)
 	return nil

@@ -29,10 +29,18 @@ func export(t *testing.T, s *store.Store, format string) []byte {
 func TestRoundTrip(t *testing.T) {
 	e := testenv.Seeded(t)
 	ctx := context.Background()
-	// An edit first, so the files hold more than the seed.
+	// Edits first, so the files hold more than the seed: one of them looks like a spreadsheet
+	// formula, which the CSV guards with an apostrophe and reads back unchanged.
 	if _, err := e.Store.CreateAgency(ctx, store.CLIActor, store.AgencyEdit{Country: new("JP"), Name: new("SME Agency"),
 		URL: new("https://www.chusho.meti.go.jp/"), Given: map[string]bool{}}); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := e.Store.CreateAgency(ctx, store.CLIActor, store.AgencyEdit{Country: new("MN"), Name: new("=cmd|'/C calc'!A0"),
+		Acronym: new("+SUM(1)"), Given: map[string]bool{}}); err != nil {
+		t.Fatal(err)
+	}
+	if csv := string(export(t, e.Store, "csv")); !strings.Contains(csv, `,'=cmd|'/C calc'!A0,'+SUM(1),`) {
+		t.Errorf("formulas are not guarded:\n%s", csv)
 	}
 	for _, format := range transfer.Formats {
 		t.Run(format, func(t *testing.T) {
@@ -146,8 +154,67 @@ func TestImportMistakes(t *testing.T) {
 	if err := transfer.Import(ctx, e.Store, "csv", strings.NewReader(bom), false, &bytes.Buffer{}); err != nil {
 		t.Errorf("a byte order mark: %v", err)
 	}
+	// A record deleted and imported again is written anew (its old version locks are released).
+	var created struct {
+		Agencies struct {
+			Nodes []struct {
+				ID      string
+				Version int
+			}
+		}
+	}
+	e.Query(`{ agencies(filter: {country: {eq: "JP"}}) { nodes { id version } } }`, nil).MustData(t, &created)
+	jp := created.Agencies.Nodes[0]
+	exported := export(t, e.Store, "json")
+	admin := e.Token("center", "admin")
+	if r := e.QueryAs(admin, `mutation($id: ID!, $v: Int!) { deleteAgency(input: {id: $id, expectedVersion: $v}) { deletedId } }`,
+		map[string]any{"id": jp.ID, "v": jp.Version}); !strings.Contains(string(r.Body), jp.ID) {
+		t.Fatalf("delete: %s", r.Body)
+	}
+	if err := transfer.Import(ctx, e.Store, "json", bytes.NewReader(exported), false, &bytes.Buffer{}); err != nil {
+		t.Errorf("restoring a deleted agency from an export: %v", err)
+	}
 	dup := "Peru http://a.example\nPeru http://b.example\n"
 	if err := transfer.Import(ctx, e.Store, "list", strings.NewReader(dup), false, &bytes.Buffer{}); !errors.As(err, &lines) || !strings.Contains(err.Error(), "line 2: Peru is on line 1 already") {
 		t.Errorf("duplicate list lines: %v", err)
+	}
+}
+
+// TestJSONImportIsChecked keeps what a review found: a JSON import wrote documents that broke
+// public reads (unknown country), served a javascript: URL, made an unreachable agency (no
+// _id), escaped an editor's scope (a membership whose _id names another country) and failed
+// half-way (an _id twice). Each is now a bad line, and nothing is written.
+func TestJSONImportIsChecked(t *testing.T) {
+	e := testenv.Seeded(t)
+	ctx := context.Background()
+	file := `{"format": "smegraph/1",
+"agencies": [
+  {"_id":"AG-ZZ","country":"ZZ","names":[],"kind":"PWNED","url":"javascript:alert(1)","identificationBasis":"","sources":[]},
+  {"country":"PE","names":[{"lang":"en","text":"No id"}],"kind":"OTHER","sources":[]},
+  {"_id":"AG-X","country":"PE","names":[],"kind":"OTHER","sources":[]},
+  {"_id":"AG-X","country":"PE","names":[],"kind":"OTHER","sources":[]}
+],
+"memberships": [
+  {"_id":"apec/PE/2040-01-01","grouping":"apec","country":"JP","status":"MEMBER","since":"2040-01-01","sources":[]}
+]
+}`
+	e.ResetCommands()
+	err := transfer.Import(ctx, e.Store, "json", strings.NewReader(file), false, &bytes.Buffer{})
+	var lines transfer.Errors
+	if !errors.As(err, &lines) {
+		t.Fatalf("%v", err)
+	}
+	got := lines.Error()
+	for _, want := range []string{`line 3: agencies[0]: country "ZZ" is unknown`, `line 3: agencies[0]: kind "PWNED" is unknown`,
+		`line 3: agencies[0]: url "javascript:alert(1)" is not a normalised`, "line 4: agencies[1]: has no _id",
+		`line 6: agencies[3]: _id "AG-X" is in the file twice`, `line 9: memberships[0]: _id must be "apec/JP/2040-01-01"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("errors lack %q:\n%s", want, got)
+		}
+	}
+	for _, c := range e.Commands() {
+		if c != "find" {
+			t.Errorf("a bad file wrote %q", c)
+		}
 	}
 }
