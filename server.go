@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -60,6 +61,9 @@ type config struct {
 	format, out           string // export, import
 	dryRun                bool   // import
 	args                  []string
+	// Serving.
+	production bool           // --production, SMEGRAPH_PRODUCTION
+	http       server.Options // limits, introspection, suggestions
 }
 
 const usage = `smegraph serves the FEALAC SME graph over GraphQL.
@@ -84,6 +88,20 @@ Flags (each has an environment variable; a flag wins over it):
   --data-dir DIR           directory of the embedded database's files (SMEGRAPH_DATA_DIR; default ./data)
   --mongodb-database NAME  database name (MONGODB_DATABASE; default smegraph)
   --embedded-addr ADDR     loopback address of the embedded database (SMEGRAPH_EMBEDDED_ADDR; default 127.0.0.1:0, a free port)
+  --production             turn off introspection and field suggestions (SMEGRAPH_PRODUCTION=true)
+  --introspection BOOL     answer __schema/__type (SMEGRAPH_INTROSPECTION; default true, false in production)
+  --suggestions BOOL       "Did you mean" in errors (SMEGRAPH_SUGGESTIONS; default true, false in production)
+
+Limits, checked before any database work (flag / environment, default):
+  --max-depth N            SMEGRAPH_MAX_DEPTH, 12: field nesting
+  --max-complexity N       SMEGRAPH_MAX_COMPLEXITY, 500000: estimated cost (lists times their size)
+  --max-aliases N          SMEGRAPH_MAX_ALIASES, 50
+  --max-directives N       SMEGRAPH_MAX_DIRECTIVES, 5: directives on one field
+  --max-root-fields N      SMEGRAPH_MAX_ROOT_FIELDS, 20
+  --max-query-bytes N      SMEGRAPH_MAX_QUERY_BYTES, 32768
+  --max-tokens N           SMEGRAPH_MAX_TOKENS, 5000
+  --max-body-bytes N       SMEGRAPH_MAX_BODY_BYTES, 1048576
+  --request-timeout D      SMEGRAPH_REQUEST_TIMEOUT, 10s
 
 Environment only:
   MONGODB_URI              a MongoDB server or replica set to use instead of the embedded database,
@@ -147,6 +165,39 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 	fs.StringVar(&c.format, "format", "", "")
 	fs.StringVar(&c.out, "out", "", "")
 	fs.BoolVar(&c.dryRun, "dry-run", false, "")
+	def := server.Defaults()
+	envBool := func(name string, def bool) bool {
+		if b, err := strconv.ParseBool(os.Getenv(name)); err == nil {
+			return b
+		}
+		return def
+	}
+	envInt := func(name string, def int) int {
+		if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+			return n
+		}
+		return def
+	}
+	envDur := func(name string, def time.Duration) time.Duration {
+		if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+			return d
+		}
+		return def
+	}
+	introspection, suggestions := true, true
+	fs.BoolVar(&c.production, "production", envBool("SMEGRAPH_PRODUCTION", false), "")
+	fs.BoolVar(&introspection, "introspection", envBool("SMEGRAPH_INTROSPECTION", true), "")
+	fs.BoolVar(&suggestions, "suggestions", envBool("SMEGRAPH_SUGGESTIONS", true), "")
+	l := &c.http.Limits
+	fs.IntVar(&l.MaxDepth, "max-depth", envInt("SMEGRAPH_MAX_DEPTH", def.Limits.MaxDepth), "")
+	fs.IntVar(&l.MaxComplexity, "max-complexity", envInt("SMEGRAPH_MAX_COMPLEXITY", def.Limits.MaxComplexity), "")
+	fs.IntVar(&l.MaxAliases, "max-aliases", envInt("SMEGRAPH_MAX_ALIASES", def.Limits.MaxAliases), "")
+	fs.IntVar(&l.MaxDirectivesPerField, "max-directives", envInt("SMEGRAPH_MAX_DIRECTIVES", def.Limits.MaxDirectivesPerField), "")
+	fs.IntVar(&l.MaxRootFields, "max-root-fields", envInt("SMEGRAPH_MAX_ROOT_FIELDS", def.Limits.MaxRootFields), "")
+	fs.IntVar(&l.MaxQueryBytes, "max-query-bytes", envInt("SMEGRAPH_MAX_QUERY_BYTES", def.Limits.MaxQueryBytes), "")
+	fs.IntVar(&l.MaxTokens, "max-tokens", envInt("SMEGRAPH_MAX_TOKENS", def.Limits.MaxTokens), "")
+	fs.Int64Var(&l.MaxBodyBytes, "max-body-bytes", int64(envInt("SMEGRAPH_MAX_BODY_BYTES", int(def.Limits.MaxBodyBytes))), "")
+	fs.DurationVar(&l.RequestTimeout, "request-timeout", envDur("SMEGRAPH_REQUEST_TIMEOUT", def.Limits.RequestTimeout), "")
 	// Flags may follow positional arguments (smegraph import FILE --dry-run).
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -166,6 +217,28 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 		return c, fmt.Errorf("unexpected argument %q (see --help)", c.args[0])
 	}
 	c.mongoURI = os.Getenv("MONGODB_URI")
+	// Production turns both off unless a flag or variable turns one back on explicitly.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	c.http.Introspection, c.http.Suggestions = introspection, suggestions
+	if c.production {
+		if !set["introspection"] && os.Getenv("SMEGRAPH_INTROSPECTION") == "" {
+			c.http.Introspection = false
+		}
+		if !set["suggestions"] && os.Getenv("SMEGRAPH_SUGGESTIONS") == "" {
+			c.http.Suggestions = false
+		}
+	}
+	for name, v := range map[string]int{"max-depth": l.MaxDepth, "max-complexity": l.MaxComplexity, "max-aliases": l.MaxAliases,
+		"max-directives": l.MaxDirectivesPerField, "max-root-fields": l.MaxRootFields, "max-query-bytes": l.MaxQueryBytes,
+		"max-tokens": l.MaxTokens, "max-body-bytes": int(l.MaxBodyBytes)} {
+		if v < 1 {
+			return c, fmt.Errorf("--%s must be at least 1", name)
+		}
+	}
+	if l.RequestTimeout <= 0 {
+		return c, errors.New("--request-timeout must be positive")
+	}
 	return c, nil
 }
 
@@ -299,7 +372,7 @@ func serve(ctx context.Context, cfg config, s *store.Store, logger *slog.Logger)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := newHTTPServer(server.New(s, logger), logger)
+	srv := newHTTPServer(server.NewWith(s, logger, cfg.http), cfg.http.Limits.RequestTimeout, logger)
 	logger.Info("smegraph listening", "graphql", baseURL(ln.Addr())+server.GraphQLPath, "ide", baseURL(ln.Addr())+server.IDEPath)
 
 	errc := make(chan error, 1)
@@ -321,13 +394,13 @@ func serve(ctx context.Context, cfg config, s *store.Store, logger *slog.Logger)
 
 // newHTTPServer returns the http.Server for h. A client that stalls before or inside its
 // request body, or while reading the response, loses its connection; the work of one request
-// ends after server.RequestTimeout.
-func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+// ends after requestTimeout, and its response has 20 s more to be written.
+func newHTTPServer(h http.Handler, requestTimeout time.Duration, logger *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      requestTimeout + 20*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}

@@ -59,11 +59,37 @@ func TestConfig(t *testing.T) {
 // TestHTTPServerTimeouts checks that a client stalling mid-body cannot hold a connection
 // forever (an adversarial review held one for 75 s and counting).
 func TestHTTPServerTimeouts(t *testing.T) {
-	srv := newHTTPServer(nil, slog.New(slog.DiscardHandler))
+	timeout := server.Defaults().Limits.RequestTimeout
+	srv := newHTTPServer(nil, timeout, slog.New(slog.DiscardHandler))
 	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.WriteTimeout <= 0 || srv.IdleTimeout <= 0 {
 		t.Errorf("timeouts: %+v", srv)
 	}
-	if srv.WriteTimeout < server.RequestTimeout {
-		t.Errorf("WriteTimeout %s is shorter than a request may run (%s)", srv.WriteTimeout, server.RequestTimeout)
+	if srv.WriteTimeout <= timeout {
+		t.Errorf("WriteTimeout %s is not longer than a request may run (%s)", srv.WriteTimeout, timeout)
+	}
+}
+
+// TestProductionConfig checks --production and the limit flags.
+func TestProductionConfig(t *testing.T) {
+	for _, v := range []string{"SMEGRAPH_PRODUCTION", "SMEGRAPH_INTROSPECTION", "SMEGRAPH_SUGGESTIONS", "SMEGRAPH_MAX_DEPTH"} {
+		t.Setenv(v, "")
+	}
+	c, err := parseConfig(nil, &bytes.Buffer{})
+	if err != nil || !c.http.Introspection || !c.http.Suggestions || c.http.Limits.MaxDepth != 12 {
+		t.Errorf("defaults: %+v %v", c.http, err)
+	}
+	if c, _ = parseConfig([]string{"--production"}, &bytes.Buffer{}); c.http.Introspection || c.http.Suggestions {
+		t.Errorf("--production: %+v", c.http)
+	}
+	if c, _ = parseConfig([]string{"--production", "--introspection=true"}, &bytes.Buffer{}); !c.http.Introspection || c.http.Suggestions {
+		t.Errorf("--production --introspection=true: %+v", c.http)
+	}
+	t.Setenv("SMEGRAPH_PRODUCTION", "true")
+	t.Setenv("SMEGRAPH_MAX_DEPTH", "8")
+	if c, _ = parseConfig([]string{"--max-aliases", "7"}, &bytes.Buffer{}); c.http.Introspection || c.http.Limits.MaxDepth != 8 || c.http.Limits.MaxAliases != 7 {
+		t.Errorf("environment: %+v", c.http)
+	}
+	if _, err := parseConfig([]string{"--max-depth", "0"}, &bytes.Buffer{}); err == nil {
+		t.Error("--max-depth 0 was accepted")
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -17,17 +16,6 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
-)
-
-// Request limits, checked before any database work.
-const (
-	// MaxBodyBytes bounds a POST body.
-	MaxBodyBytes = 1 << 20
-	// MaxQueryBytes bounds the query text. Validation time grows with the square of the
-	// query's size (110 KB of repeated fields took 3.5 s); real dashboard queries are a few KB.
-	MaxQueryBytes = 32 << 10
-	// RequestTimeout bounds one request's work; it reaches the driver through the context.
-	RequestTimeout = 10 * time.Second
 )
 
 // Error codes of requests refused before execution.
@@ -39,16 +27,19 @@ const (
 	codeUnsupported       = "UNSUPPORTED_DIRECTIVE"
 	codeMethodNotAllowed  = "METHOD_NOT_ALLOWED"
 	codeTooManyRootFields = "TOO_MANY_ROOT_FIELDS"
+	codeTooDeep           = "DEPTH_LIMIT_EXCEEDED"
+	codeTooManyAliases    = "TOO_MANY_ALIASES"
+	codeTooManyDirectives = "TOO_MANY_DIRECTIVES"
 )
 
 // guard checks a GraphQL HTTP request's shape before gqlgen sees it: a POST must be a JSON
-// object of at most MaxBodyBytes whose query is a string of at most MaxQueryBytes, with
+// object of at most l.MaxBodyBytes whose query is a string of at most l.MaxQueryBytes, with
 // operationName a string and variables and extensions objects when present. Batched arrays
 // are refused. A refused request gets a GraphQL-shaped error body with a stable
-// extensions.code, and never an echo of its body. Every request gets RequestTimeout.
-func guard(next http.Handler) http.Handler {
+// extensions.code, and never an echo of its body. Every request gets l.RequestTimeout.
+func guard(l Limits, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
+		ctx, cancel := context.WithTimeout(r.Context(), l.RequestTimeout)
 		defer cancel()
 		r = r.WithContext(ctx)
 		// Names and titles follow Accept-Language when a query gives no lang.
@@ -61,25 +52,25 @@ func guard(next http.Handler) http.Handler {
 				refuse(w, r, http.StatusUnsupportedMediaType, codeUnsupportedMedia, "send the request as Content-Type: application/json")
 				return
 			}
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, l.MaxBodyBytes))
 			var tooLarge *http.MaxBytesError
 			switch {
 			case errors.As(err, &tooLarge):
-				refuse(w, r, http.StatusRequestEntityTooLarge, codeTooLarge, "the request body exceeds 1 MiB")
+				refuse(w, r, http.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("the request body exceeds %d bytes", l.MaxBodyBytes))
 				return
 			case err != nil:
 				refuse(w, r, http.StatusBadRequest, codeBadRequest, "the request body could not be read")
 				return
 			}
-			if code, msg := checkBody(body); code != "" {
+			if code, msg := checkBody(body, l.MaxQueryBytes); code != "" {
 				refuse(w, r, http.StatusBadRequest, code, msg)
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		case http.MethodGet:
 			q := r.URL.Query().Get("query")
-			if len(q) > MaxQueryBytes {
-				refuse(w, r, http.StatusBadRequest, codeQueryTooLong, "the query exceeds 32 KiB")
+			if len(q) > l.MaxQueryBytes {
+				refuse(w, r, http.StatusBadRequest, codeQueryTooLong, fmt.Sprintf("the query exceeds %d bytes", l.MaxQueryBytes))
 				return
 			}
 			// A GET must not change state (browsers and caches send GETs freely).
@@ -104,7 +95,7 @@ func guard(next http.Handler) http.Handler {
 
 // checkBody returns the error code and message for a POST body that is not a single
 // GraphQL request object, or "" when it is one.
-func checkBody(body []byte) (code, msg string) {
+func checkBody(body []byte, maxQuery int) (code, msg string) {
 	body = bytes.TrimSpace(body)
 	if len(body) > 0 && body[0] == '[' {
 		return codeBadRequest, "batched requests (a JSON array) are not supported; send one request object"
@@ -125,8 +116,8 @@ func checkBody(body []byte) (code, msg string) {
 	if q, ok := req["query"]; !ok || json.Unmarshal(q, &query) != nil || query == "" {
 		return codeBadRequest, "query: must be a non-empty string holding a GraphQL document"
 	}
-	if len(query) > MaxQueryBytes {
-		return codeQueryTooLong, "query: exceeds 32 KiB"
+	if len(query) > maxQuery {
+		return codeQueryTooLong, fmt.Sprintf("query: exceeds %d bytes", maxQuery)
 	}
 	switch {
 	case !is("operationName", '"'):
@@ -151,78 +142,88 @@ func refuse(w http.ResponseWriter, r *http.Request, status int, code, msg string
 	})
 }
 
-// MaxRootFields bounds the root fields of an operation (aliases included): each reads the
-// database on its own.
-const MaxRootFields = 20
-
-// noDefer refuses operations that use @defer or @stream, where the server's plain JSON
-// responses would silently drop the deferred part, and operations with more than
-// MaxRootFields root fields.
-type noDefer struct{}
+// operationLimits refuses, after parsing and before any database work, operations that
+// use @defer or @stream (plain JSON responses would silently drop the deferred part), nest
+// deeper than MaxDepth, or have more aliases, root fields or directives on one field than
+// the limits allow.
+type operationLimits struct{ l Limits }
 
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationContextMutator
-} = noDefer{}
+} = operationLimits{}
 
-func (noDefer) ExtensionName() string                   { return "NoDefer" }
-func (noDefer) Validate(graphql.ExecutableSchema) error { return nil }
-func (noDefer) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	var found *ast.Directive
-	var walk func(ast.SelectionSet)
-	walk = func(set ast.SelectionSet) {
+func (operationLimits) ExtensionName() string                   { return "OperationLimits" }
+func (operationLimits) Validate(graphql.ExecutableSchema) error { return nil }
+
+// refusal is the error of an operation over a limit.
+func refusal(code, format string, args ...any) *gqlerror.Error {
+	return &gqlerror.Error{Message: fmt.Sprintf(format, args...), Extensions: map[string]any{"code": code}}
+}
+
+func (o operationLimits) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	var (
+		depth, aliases, directives int
+		deferred                   *ast.Directive
+	)
+	var walk func(set ast.SelectionSet, level, fragments int)
+	walk = func(set ast.SelectionSet, level, fragments int) {
+		if fragments > 20 { // fragment cycles are refused by validation; this bounds the walk anyway
+			return
+		}
 		for _, sel := range set {
-			if found != nil {
-				return
-			}
 			var dirs ast.DirectiveList
 			switch s := sel.(type) {
 			case *ast.Field:
+				depth = max(depth, level)
+				if s.Alias != "" && s.Alias != s.Name {
+					aliases++
+				}
 				dirs = s.Directives
-				walk(s.SelectionSet)
+				walk(s.SelectionSet, level+1, fragments)
 			case *ast.InlineFragment:
 				dirs = s.Directives
-				walk(s.SelectionSet)
+				walk(s.SelectionSet, level, fragments+1)
 			case *ast.FragmentSpread:
 				dirs = s.Directives
 				if s.Definition != nil {
-					walk(s.Definition.SelectionSet)
+					walk(s.Definition.SelectionSet, level, fragments+1)
 				}
 			}
+			directives = max(directives, len(dirs))
 			for _, d := range dirs {
 				if d.Name == "defer" || d.Name == "stream" {
-					found = d
+					deferred = d
 				}
 			}
 		}
 	}
-	if oc.Operation != nil {
-		walk(oc.Operation.SelectionSet)
-		if n := countFields(oc.Operation.SelectionSet, 0); n > MaxRootFields {
-			return &gqlerror.Error{
-				Message:    fmt.Sprintf("the operation has %d root fields; at most %d", n, MaxRootFields),
-				Extensions: map[string]any{"code": codeTooManyRootFields},
-			}
-		}
+	walk(oc.Operation.SelectionSet, 1, 0)
+	switch {
+	case deferred != nil:
+		e := refusal(codeUnsupported, "@%s is not supported; send the query without it", deferred.Name)
+		e.Locations = []gqlerror.Location{{Line: deferred.Position.Line, Column: deferred.Position.Column}}
+		return e
+	case depth > o.l.MaxDepth:
+		return refusal(codeTooDeep, "the operation nests %d levels deep; at most %d", depth, o.l.MaxDepth)
+	case aliases > o.l.MaxAliases:
+		return refusal(codeTooManyAliases, "the operation has %d aliases; at most %d", aliases, o.l.MaxAliases)
+	case directives > o.l.MaxDirectivesPerField:
+		return refusal(codeTooManyDirectives, "a field has %d directives; at most %d", directives, o.l.MaxDirectivesPerField)
 	}
-	if found == nil {
-		return nil
+	if n := countFields(oc.Operation.SelectionSet, 0); n > o.l.MaxRootFields {
+		return refusal(codeTooManyRootFields, "the operation has %d root fields; at most %d", n, o.l.MaxRootFields)
 	}
-	return &gqlerror.Error{
-		Message:    "@" + found.Name + " is not supported; send the query without it",
-		Locations:  []gqlerror.Location{{Line: found.Position.Line, Column: found.Position.Column}},
-		Extensions: map[string]any{"code": codeUnsupported},
-	}
+	return nil
 }
 
-// Validation bounds. gqlparser reports one error per conflicting pair of fields, so a 29 KB
-// query of 1,000 aliased fields produced 499,500 errors (120 MB); each rule now reports at
-// most maxErrorsPerRule, and a query may hold at most parserTokenLimit tokens (the dashboard
-// query has about 60).
-const (
-	maxErrorsPerRule = 5
-	parserTokenLimit = 5000
-)
+// maxErrorsPerRule bounds the errors of one validation rule. gqlparser reports one error per
+// conflicting pair of fields, so a 29 KB query of 1,000 aliased fields produced 499,500
+// errors (120 MB).
+const maxErrorsPerRule = 5
 
 // cappedRules returns gqlparser's default validation rules, each reporting at most
 // maxErrorsPerRule errors per query.

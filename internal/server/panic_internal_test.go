@@ -40,7 +40,7 @@ func TestPanicRecovered(t *testing.T) {
 	s := store.New(client, "unused")
 	var logs strings.Builder
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: panicky{&graph.Resolver{Store: s}}})
-	srv := httptest.NewServer(newHandler(schema, s, slog.New(slog.NewTextHandler(&logs, nil))))
+	srv := httptest.NewServer(newHandler(schema, s, slog.New(slog.NewTextHandler(&logs, nil)), Defaults()))
 	defer srv.Close()
 
 	for range 2 { // the second request proves the server survived the first

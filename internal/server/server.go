@@ -32,32 +32,39 @@ const (
 // readyTimeout bounds the database ping of /readyz.
 const readyTimeout = 2 * time.Second
 
-// New returns the HTTP handler of smegraph over s, logging to logger.
-func New(s *store.Store, logger *slog.Logger) http.Handler {
+// New returns the HTTP handler of smegraph over s, logging to logger, with the default
+// options.
+func New(s *store.Store, logger *slog.Logger) http.Handler { return NewWith(s, logger, Defaults()) }
+
+// NewWith returns the HTTP handler of smegraph over s with options o.
+func NewWith(s *store.Store, logger *slog.Logger, o Options) http.Handler {
 	return newHandler(graph.NewExecutableSchema(graph.Config{
 		Resolvers:  &graph.Resolver{Store: s},
 		Complexity: graph.Complexity(),
-	}), s, logger)
+	}), s, logger, o)
 }
 
-// newHandler is New with the executable schema given, so that tests can wrap resolvers.
-func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Logger) http.Handler {
+// newHandler is NewWith with the executable schema given, so that tests can wrap resolvers.
+func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Logger, o Options) http.Handler {
 	gql := handler.New(schema)
 	gql.SetValidationRulesFn(cappedRules)
-	gql.SetParserTokenLimit(parserTokenLimit)
-	gql.Use(noDefer{})
-	gql.Use(extension.FixedComplexityLimit(graph.ComplexityLimit))
+	gql.SetParserTokenLimit(o.Limits.MaxTokens)
+	gql.SetDisableSuggestion(!o.Suggestions)
+	gql.Use(operationLimits{o.Limits})
+	gql.Use(extension.FixedComplexityLimit(o.Limits.MaxComplexity))
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	gql.Use(extension.Introspection{})
+	if o.Introspection {
+		gql.Use(extension.Introspection{})
+	}
 	gql.SetErrorPresenter(presenter(logger))
 	gql.SetRecoverFunc(recoverer(logger))
 	gql.AroundResponses(recordResponse)
 
 	mux := http.NewServeMux()
-	mux.Handle(GraphQLPath, guard(graph.AcceptLanguage(graph.Authorization(loader.Middleware(s, gql)))))
+	mux.Handle(GraphQLPath, guard(o.Limits, graph.AcceptLanguage(graph.Authorization(loader.Middleware(s, gql)))))
 	mux.Handle("GET "+IDEPath+"{$}", playground.Handler("smegraph", GraphQLPath))
 	mux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

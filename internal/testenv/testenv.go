@@ -315,3 +315,12 @@ func (b *syncBuffer) String() string {
 
 // Client returns the test binary's MongoDB client.
 func Client() *mongo.Client { return client }
+
+// Serve starts another HTTP server over the Env's store with options o, closed at the end of
+// the test, and returns an Env that queries it.
+func (e *Env) Serve(o server.Options) *Env {
+	other := *e
+	other.Server = httptest.NewServer(server.NewWith(e.Store, slog.New(slog.NewTextHandler(e.logs, nil)), o))
+	e.t.Cleanup(other.Server.Close)
+	return &other
+}
