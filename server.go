@@ -249,6 +249,9 @@ func run(args []string, stdout io.Writer, logger *slog.Logger) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.subcommand == "serve" {
+		cfg.http.Metrics = server.NewMetrics()
+	}
 
 	db, closeDB, err := openDatabase(ctx, cfg, logger)
 	if err != nil {
@@ -300,7 +303,11 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*store.
 		}
 	}
 
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(operationTimeout))
+	clientOpts := options.Client().ApplyURI(uri).SetTimeout(operationTimeout)
+	if cfg.http.Metrics != nil {
+		clientOpts.SetMonitor(cfg.http.Metrics.CommandMonitor())
+	}
+	client, err := mongo.Connect(clientOpts)
 	if err != nil {
 		stopEmbedded()
 		return nil, nil, fmt.Errorf("connect to MongoDB: %w", err)

@@ -41,35 +41,42 @@ type Loaders struct {
 	DecisionsByGrouping   *dataloadgen.Loader[string, []*store.Decision]   // by slug
 }
 
-// New returns a fresh set of loaders over s. Loaders cache what they fetched, so a set must
-// serve one request only.
-func New(s *store.Store) *Loaders {
-	return &Loaders{
-		Country:  one(s.CountriesByCodes, func(c *store.Country) string { return c.Code }),
-		Agency:   one(s.AgenciesByKeys, func(a *store.Agency) string { return a.Key }),
-		Grouping: one(s.GroupingsBySlugs, func(g *store.Grouping) string { return g.Slug }),
-		Meeting:  one(s.MeetingsByKeys, func(m *store.Meeting) string { return m.Key }),
-		Decision: one(s.DecisionsByKeys, func(d *store.Decision) string { return d.Key }),
+// Observer is told the size of every batch a loader fetches, by loader name (metrics).
+type Observer func(loader string, keys int)
 
-		AgenciesByCountry:     many(s.AgenciesByCountries, func(a *store.Agency) []string { return []string{a.Country} }),
-		MembershipsByCountry:  many(s.MembershipsByCountries, func(m *store.Membership) []string { return []string{m.Country} }),
-		MembershipsByGrouping: many(s.MembershipsByGroupings, func(m *store.Membership) []string { return []string{m.Grouping} }),
-		GroupingsByParent: many(s.GroupingsByParents, func(g *store.Grouping) []string {
+// New returns a fresh set of loaders over s, telling observe (when not nil) the size of every
+// batch. Loaders cache what they fetched, so a set must serve one request only.
+func New(s *store.Store, observe Observer) *Loaders {
+	if observe == nil {
+		observe = func(string, int) {}
+	}
+	return &Loaders{
+		Country:  one("country", observe, s.CountriesByCodes, func(c *store.Country) string { return c.Code }),
+		Agency:   one("agency", observe, s.AgenciesByKeys, func(a *store.Agency) string { return a.Key }),
+		Grouping: one("grouping", observe, s.GroupingsBySlugs, func(g *store.Grouping) string { return g.Slug }),
+		Meeting:  one("meeting", observe, s.MeetingsByKeys, func(m *store.Meeting) string { return m.Key }),
+		Decision: one("decision", observe, s.DecisionsByKeys, func(d *store.Decision) string { return d.Key }),
+
+		AgenciesByCountry:     many("agenciesByCountry", observe, s.AgenciesByCountries, func(a *store.Agency) []string { return []string{a.Country} }),
+		MembershipsByCountry:  many("membershipsByCountry", observe, s.MembershipsByCountries, func(m *store.Membership) []string { return []string{m.Country} }),
+		MembershipsByGrouping: many("membershipsByGrouping", observe, s.MembershipsByGroupings, func(m *store.Membership) []string { return []string{m.Grouping} }),
+		GroupingsByParent: many("groupingsByParent", observe, s.GroupingsByParents, func(g *store.Grouping) []string {
 			if g.Parent == nil {
 				return nil
 			}
 			return []string{*g.Parent}
 		}),
-		MeetingsByHost:      many(s.MeetingsByHosts, func(m *store.Meeting) []string { return []string{m.Host} }),
-		DecisionsByMeeting:  many(s.DecisionsByMeetings, func(d *store.Decision) []string { return []string{d.Meeting} }),
-		DecisionsByGrouping: many(s.DecisionsByGroupings, func(d *store.Decision) []string { return d.Groupings }),
+		MeetingsByHost:      many("meetingsByHost", observe, s.MeetingsByHosts, func(m *store.Meeting) []string { return []string{m.Host} }),
+		DecisionsByMeeting:  many("decisionsByMeeting", observe, s.DecisionsByMeetings, func(d *store.Decision) []string { return []string{d.Meeting} }),
+		DecisionsByGrouping: many("decisionsByGrouping", observe, s.DecisionsByGroupings, func(d *store.Decision) []string { return d.Groupings }),
 	}
 }
 
 // one returns a loader of single documents: fetch gets the documents of a batch of keys in
 // any order ($in does not keep order), and the loader re-keys them with keyOf.
-func one[T any](fetch func(context.Context, []string) ([]*T, error), keyOf func(*T) string) *dataloadgen.Loader[string, *T] {
+func one[T any](name string, observe Observer, fetch func(context.Context, []string) ([]*T, error), keyOf func(*T) string) *dataloadgen.Loader[string, *T] {
 	return dataloadgen.NewLoader(func(ctx context.Context, keys []string) ([]*T, []error) {
+		observe(name, len(keys))
 		docs, err := fetch(ctx, keys)
 		out := make([]*T, len(keys))
 		errs := make([]error, len(keys))
@@ -96,8 +103,9 @@ func one[T any](fetch func(context.Context, []string) ([]*T, error), keyOf func(
 
 // many returns a loader of document lists: fetch gets the documents of a batch of keys, and
 // the loader groups them under each key that groupsOf names, keeping fetch's order.
-func many[T any](fetch func(context.Context, []string) ([]*T, error), groupsOf func(*T) []string) *dataloadgen.Loader[string, []*T] {
+func many[T any](name string, observe Observer, fetch func(context.Context, []string) ([]*T, error), groupsOf func(*T) []string) *dataloadgen.Loader[string, []*T] {
 	return dataloadgen.NewLoader(func(ctx context.Context, keys []string) ([][]*T, []error) {
+		observe(name, len(keys))
 		docs, err := fetch(ctx, keys)
 		out := make([][]*T, len(keys))
 		errs := make([]error, len(keys))
@@ -126,9 +134,9 @@ func many[T any](fetch func(context.Context, []string) ([]*T, error), groupsOf f
 type ctxKey struct{}
 
 // Middleware gives every HTTP request its own set of loaders over s.
-func Middleware(s *store.Store, next http.Handler) http.Handler {
+func Middleware(s *store.Store, observe Observer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, New(s))))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, New(s, observe))))
 	})
 }
 
@@ -138,5 +146,5 @@ func For(ctx context.Context, s *store.Store) *Loaders {
 	if l, ok := ctx.Value(ctxKey{}).(*Loaders); ok {
 		return l
 	}
-	return New(s)
+	return New(s, nil)
 }

@@ -134,6 +134,9 @@ func checkBody(body []byte, maxQuery int) (code, msg string) {
 func refuse(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
 	if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
 		info.errors++
+		if limitCodes[code] {
+			info.rejection = code
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -80,5 +82,59 @@ func TestProductionMode(t *testing.T) {
 	}
 	if r := prod.Query(`{ country(code: "PE") { name } }`, nil); string(r.Data) != `{"country":{"name":"Peru"}}` {
 		t.Errorf("production query: %s", r.Body)
+	}
+}
+
+// TestMetricsAndRequestIDs checks /metrics after a few requests and the request ID in the
+// response header and the log lines.
+func TestMetricsAndRequestIDs(t *testing.T) {
+	e := testenv.Seeded(t)
+	o := server.Defaults()
+	o.Metrics = server.NewMetrics()
+	m := e.Serve(o)
+	if r := m.Query(`query Dashboard `+dashboardQuery, nil); len(r.Errors) > 0 {
+		t.Fatalf("%s", r.Body)
+	}
+	m.Query(`{ a: groupings(first:100){nodes{members{groupings{members{code}}}}} }`, nil)
+
+	req, _ := http.NewRequest(http.MethodPost, m.Server.URL+"/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Request-ID", "trace-123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("X-Request-ID"); got != "trace-123" {
+		t.Errorf("X-Request-ID = %q", got)
+	}
+	if !strings.Contains(m.Logs(), "request_id=trace-123") {
+		t.Errorf("the request ID is not logged:\n%s", m.Logs())
+	}
+	resp, err = http.Get(m.Server.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(resp.Header.Get("X-Request-ID")) != 16 {
+		t.Errorf("no generated request ID: %q", resp.Header.Get("X-Request-ID"))
+	}
+
+	resp, err = http.Get(m.Server.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`smegraph_requests_total{operation="Dashboard",outcome="ok"} 1`,
+		`smegraph_limit_rejections_total{code="COMPLEXITY_LIMIT_EXCEEDED"} 1`,
+		`smegraph_request_duration_seconds_bucket{operation="Dashboard"`,
+		`smegraph_loader_batch_size_count{loader="membershipsByGrouping"} 1`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }

@@ -2,8 +2,11 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -13,6 +16,7 @@ import (
 type requestInfo struct {
 	operation string
 	errors    int
+	rejection string // the code of a limit that refused the request
 }
 
 type infoKey struct{}
@@ -22,7 +26,7 @@ const maxLoggedName = 100
 
 // logRequests writes one structured log line per request: method, path, GraphQL operation
 // name, status, outcome, number of GraphQL errors and duration in milliseconds.
-func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+func logRequests(logger *slog.Logger, metrics *Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &requestInfo{}
@@ -37,6 +41,9 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 			outcome = "client_error"
 		case info.errors > 0:
 			outcome = "graphql_errors"
+		}
+		if r.URL.Path == GraphQLPath {
+			metrics.observeRequest(info.operation, outcome, time.Since(start), info.rejection)
 		}
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
@@ -71,8 +78,60 @@ func recordResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.
 	}
 	if resp != nil {
 		info.errors += len(resp.Errors)
+		for _, e := range resp.Errors {
+			if code, _ := e.Extensions["code"].(string); limitCodes[code] {
+				info.rejection = code
+			}
+		}
 	}
 	return resp
+}
+
+// limitCodes are the codes of refusals by a limit, counted in the metrics.
+var limitCodes = map[string]bool{
+	codeTooLarge: true, codeQueryTooLong: true, codeTooManyRootFields: true, codeTooDeep: true,
+	codeTooManyAliases: true, codeTooManyDirectives: true, "COMPLEXITY_LIMIT_EXCEEDED": true,
+}
+
+type requestIDKey struct{}
+
+// RequestIDHeader carries a request's ID in and out.
+const RequestIDHeader = "X-Request-ID"
+
+// withRequestID gives each request an ID: the client's X-Request-ID when it is 1 to 64
+// letters, digits, '-', '_' or '.', else a random one. It is sent back in X-Request-ID and
+// is in every log line about the request.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(RequestIDHeader)
+		if !requestIDPattern.MatchString(id) {
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		w.Header().Set(RequestIDHeader, id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestIDHandler adds the request's ID to every log record made with its context.
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
 }
 
 // statusRecorder remembers the status code written through it.

@@ -34,6 +34,8 @@ type Options struct {
 	Introspection bool
 	// Suggestions adds "Did you mean ...?" to validation errors.
 	Suggestions bool
+	// Metrics, when set, are kept for every request and served at /metrics.
+	Metrics *Metrics
 }
 
 // Defaults returns the options of a development server: the limits sized so the nested

@@ -27,6 +27,7 @@ const (
 	IDEPath     = "/"
 	HealthPath  = "/healthz"
 	ReadyPath   = "/readyz"
+	MetricsPath = "/metrics"
 )
 
 // readyTimeout bounds the database ping of /readyz.
@@ -46,6 +47,7 @@ func NewWith(s *store.Store, logger *slog.Logger, o Options) http.Handler {
 
 // newHandler is NewWith with the executable schema given, so that tests can wrap resolvers.
 func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Logger, o Options) http.Handler {
+	logger = slog.New(requestIDHandler{logger.Handler()})
 	gql := handler.New(schema)
 	gql.SetValidationRulesFn(cappedRules)
 	gql.SetParserTokenLimit(o.Limits.MaxTokens)
@@ -64,7 +66,12 @@ func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Lo
 	gql.AroundResponses(recordResponse)
 
 	mux := http.NewServeMux()
-	mux.Handle(GraphQLPath, guard(o.Limits, graph.AcceptLanguage(graph.Authorization(loader.Middleware(s, gql)))))
+	var observe loader.Observer
+	if o.Metrics != nil {
+		observe = o.Metrics.observeBatch
+		mux.Handle("GET "+MetricsPath, o.Metrics.Handler())
+	}
+	mux.Handle(GraphQLPath, guard(o.Limits, graph.AcceptLanguage(graph.Authorization(loader.Middleware(s, observe, gql)))))
 	mux.Handle("GET "+IDEPath+"{$}", playground.Handler("smegraph", GraphQLPath))
 	mux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -82,5 +89,5 @@ func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Lo
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-	return logRequests(logger, mux)
+	return withRequestID(logRequests(logger, o.Metrics, mux))
 }
