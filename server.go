@@ -42,6 +42,8 @@ import (
 const (
 	// operationTimeout is the driver's default timeout for every database operation.
 	operationTimeout = 10 * time.Second
+	// serverSelectionTimeout is how long an operation waits for a reachable server.
+	serverSelectionTimeout = 5 * time.Second
 	// startTimeout bounds connecting, indexing and the first seed.
 	startTimeout = 60 * time.Second
 	// shutdownTimeout bounds draining in-flight requests on SIGINT/SIGTERM.
@@ -303,7 +305,9 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*store.
 		}
 	}
 
-	clientOpts := options.Client().ApplyURI(uri).SetTimeout(operationTimeout)
+	// A request fails fast while no server is reachable (the driver keeps looking, and the
+	// first request after the database returns succeeds), unless the URI sets its own.
+	clientOpts := options.Client().SetTimeout(operationTimeout).SetServerSelectionTimeout(serverSelectionTimeout).ApplyURI(uri)
 	if cfg.http.Metrics != nil {
 		clientOpts.SetMonitor(cfg.http.Metrics.CommandMonitor())
 	}

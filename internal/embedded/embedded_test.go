@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -73,5 +74,96 @@ func TestDataSurvivesRestart(t *testing.T) {
 	want := `{"data":{"countries":{"totalCount":36},"agencies":{"totalCount":18},"country":{"agencies":[{"url":"http://www.produce.gob.pe/index.php/ministerio/sector-mype-e-industria"}]}}}`
 	if string(body) != want {
 		t.Errorf("after restart:\n%s\nwant\n%s", body, want)
+	}
+}
+
+// TestDatabaseOutage stops the database under a running handler: the process stays up,
+// /readyz turns 503, queries fail fast with the generic DATABASE_UNAVAILABLE, and once the
+// database is back (same address, same files) queries succeed again within 5 s, without a
+// restart of the handler or its client.
+func TestDatabaseOutage(t *testing.T) {
+	dir := t.TempDir()
+	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+
+	db, err := embedded.Start(dir, addr, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI(db.URI()).SetTimeout(10 * time.Second).
+		SetServerSelectionTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Disconnect(ctx)
+	s := store.New(client, "outage")
+	if err := s.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Load(ctx, s, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	h := httptest.NewServer(server.New(s, logger))
+	defer h.Close()
+	query := func() (int, string) {
+		resp, err := http.Post(h.URL+server.GraphQLPath, "application/json", strings.NewReader(`{"query":"{ countries { totalCount } }"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(body)
+	}
+	ready := func() int {
+		resp, err := http.Get(h.URL + server.ReadyPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if _, body := query(); !strings.Contains(body, `"totalCount":36`) {
+		t.Fatalf("before: %s", body)
+	}
+
+	if err := db.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, body := query()
+	if !strings.Contains(body, "DATABASE_UNAVAILABLE") || strings.Contains(body, "connection") {
+		t.Errorf("during the outage: %s", body)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("a query took %s to fail", d)
+	}
+	if code := ready(); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz during the outage: %d", code)
+	}
+
+	db, err = embedded.Start(dir, addr, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Stop(ctx)
+	back := time.Now()
+	for {
+		if _, body := query(); strings.Contains(body, `"totalCount":36`) {
+			break
+		}
+		if time.Since(back) > 5*time.Second {
+			t.Fatalf("not recovered 5 s after the database came back")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("recovered %s after the database came back", time.Since(back).Round(time.Millisecond))
+	if code := ready(); code != http.StatusOK {
+		t.Errorf("/readyz after the outage: %d", code)
 	}
 }
