@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -130,7 +131,8 @@ func checkBody(body []byte, maxQuery int) (code, msg string) {
 	return "", ""
 }
 
-// refuse writes a GraphQL-shaped error response, and counts it for the request log.
+// refuse writes a GraphQL-shaped error response, as application/graphql-response+json when
+// the client accepts it, and counts it for the request log.
 func refuse(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
 	if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
 		info.errors++
@@ -138,7 +140,7 @@ func refuse(w http.ResponseWriter, r *http.Request, status int, code, msg string
 			info.rejection = code
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", responseType(r))
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"errors": []map[string]any{{"message": msg, "extensions": map[string]string{"code": code}}},
@@ -266,3 +268,45 @@ func countFields(set ast.SelectionSet, depth int) int {
 	}
 	return n
 }
+
+// graphqlResponseJSON is the media type of the GraphQL-over-HTTP specification.
+const graphqlResponseJSON = "application/graphql-response+json"
+
+// responseType returns the media type to answer r with: application/graphql-response+json
+// when its Accept header names it before application/json, else application/json.
+func responseType(r *http.Request) string {
+	for part := range strings.SplitSeq(r.Header.Get("Accept"), ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		switch mt {
+		case graphqlResponseJSON:
+			return graphqlResponseJSON
+		case "application/json":
+			return "application/json"
+		}
+	}
+	return "application/json"
+}
+
+// specStatus makes gqlgen's status codes follow the GraphQL-over-HTTP specification: a
+// well-formed request answered as application/json gets 200 even when the document does not
+// validate (gqlgen answers 422); application/graphql-response+json keeps gqlgen's 4xx.
+func specStatus(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&statusFixer{ResponseWriter: w}, r)
+	})
+}
+
+type statusFixer struct{ http.ResponseWriter }
+
+func (s *statusFixer) WriteHeader(code int) {
+	if code == http.StatusUnprocessableEntity && strings.HasPrefix(s.Header().Get("Content-Type"), "application/json") {
+		code = http.StatusOK
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (s *statusFixer) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -138,3 +138,38 @@ func TestMetricsAndRequestIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestGraphQLOverHTTP checks the media types and status codes of the GraphQL-over-HTTP
+// specification.
+func TestGraphQLOverHTTP(t *testing.T) {
+	e := testenv.Seeded(t)
+	for _, c := range []struct {
+		accept, contentType, body string
+		status                    int
+		media                     string
+	}{
+		{"", "application/json", `{"query":"{ country(code: \"PE\") { name } }"}`, 200, "application/json"},
+		{"application/json", "application/json", `{"query":"{ nope }"}`, 200, "application/json"},
+		{"application/json", "application/json", `{"query":"{ "}`, 200, "application/json"},
+		{"application/graphql-response+json", "application/json", `{"query":"{ country(code: \"PE\") { name } }"}`, 200, "application/graphql-response+json"},
+		{"application/graphql-response+json", "application/json", `{"query":"{ nope }"}`, 400, "application/graphql-response+json"},
+		{"application/graphql-response+json, application/json;q=0.9", "application/json", `{"query":"{ "}`, 400, "application/graphql-response+json"},
+		{"application/graphql-response+json", "text/plain", `{"query":"{ __typename }"}`, 415, "application/graphql-response+json"},
+		{"application/graphql-response+json", "application/json", `[]`, 400, "application/graphql-response+json"},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", strings.NewReader(c.body))
+		req.Header.Set("Content-Type", c.contentType)
+		if c.accept != "" {
+			req.Header.Set("Accept", c.accept)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), c.media) {
+			t.Errorf("Accept %q, %s: %d %s %s", c.accept, c.body, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+	}
+}

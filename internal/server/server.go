@@ -71,7 +71,7 @@ func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Lo
 		observe = o.Metrics.observeBatch
 		mux.Handle("GET "+MetricsPath, o.Metrics.Handler())
 	}
-	mux.Handle(GraphQLPath, guard(o.Limits, graph.AcceptLanguage(graph.Authorization(loader.Middleware(s, observe, gql)))))
+	mux.Handle(GraphQLPath, guard(o.Limits, graph.AcceptLanguage(graph.Authorization(loader.Middleware(s, observe, specStatus(gql))))))
 	mux.Handle("GET "+IDEPath+"{$}", playground.Handler("smegraph", GraphQLPath))
 	mux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
