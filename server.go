@@ -93,6 +93,7 @@ Flags (each has an environment variable; a flag wins over it):
   --production             turn off introspection and field suggestions (SMEGRAPH_PRODUCTION=true)
   --introspection BOOL     answer __schema/__type (SMEGRAPH_INTROSPECTION; default true, false in production)
   --suggestions BOOL       "Did you mean" in errors (SMEGRAPH_SUGGESTIONS; default true, false in production)
+  --cors-origins LIST      browser origins allowed to call the API, comma-separated, * for any (SMEGRAPH_CORS_ORIGINS; default none)
 
 Limits, checked before any database work (flag / environment, default):
   --max-depth N            SMEGRAPH_MAX_DEPTH, 12: field nesting
@@ -187,6 +188,8 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 		return def
 	}
 	introspection, suggestions := true, true
+	var origins string
+	fs.StringVar(&origins, "cors-origins", os.Getenv("SMEGRAPH_CORS_ORIGINS"), "")
 	fs.BoolVar(&c.production, "production", envBool("SMEGRAPH_PRODUCTION", false), "")
 	fs.BoolVar(&introspection, "introspection", envBool("SMEGRAPH_INTROSPECTION", true), "")
 	fs.BoolVar(&suggestions, "suggestions", envBool("SMEGRAPH_SUGGESTIONS", true), "")
@@ -219,6 +222,7 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 		return c, fmt.Errorf("unexpected argument %q (see --help)", c.args[0])
 	}
 	c.mongoURI = os.Getenv("MONGODB_URI")
+	c.http.CORSOrigins = server.ParseOrigins(origins)
 	// Production turns both off unless a flag or variable turns one back on explicitly.
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

@@ -173,3 +173,33 @@ func TestGraphQLOverHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestCORS checks that no origin is allowed by default and a configured one is, preflight
+// included.
+func TestCORS(t *testing.T) {
+	e := testenv.Seeded(t)
+	preflight := func(env *testenv.Env, origin string) *http.Response {
+		req, _ := http.NewRequest(http.MethodOptions, env.Server.URL+"/graphql", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := preflight(e, "https://dash.example"); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("an origin is allowed by default")
+	}
+	o := server.Defaults()
+	o.CORSOrigins = server.ParseOrigins("https://dash.example/, https://other.example")
+	c := e.Serve(o)
+	if resp := preflight(c, "https://dash.example"); resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "https://dash.example" ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	if resp := preflight(c, "https://evil.example"); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("another origin is allowed")
+	}
+}

@@ -36,6 +36,9 @@ type Options struct {
 	Suggestions bool
 	// Metrics, when set, are kept for every request and served at /metrics.
 	Metrics *Metrics
+	// CORSOrigins are the browser origins allowed to call the API ("*" for any); none by
+	// default.
+	CORSOrigins []string
 }
 
 // Defaults returns the options of a development server: the limits sized so the nested

@@ -89,5 +89,5 @@ func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Lo
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-	return withRequestID(logRequests(logger, o.Metrics, mux))
+	return withRequestID(logRequests(logger, o.Metrics, cors(o.CORSOrigins, mux)))
 }
