@@ -114,8 +114,12 @@ func checkBody(body []byte, maxQuery int) (code, msg string) {
 		return len(v) > 0 && v[0] == kind
 	}
 	var query string
-	if q, ok := req["query"]; !ok || json.Unmarshal(q, &query) != nil || query == "" {
+	q, hasQuery := req["query"]
+	if hasQuery && string(q) != "null" && (json.Unmarshal(q, &query) != nil || query == "") {
 		return codeBadRequest, "query: must be a non-empty string holding a GraphQL document"
+	}
+	if query == "" && !bytes.Contains(req["extensions"], []byte(`"persistedQuery"`)) {
+		return codeBadRequest, "query: must be a non-empty string holding a GraphQL document (or send extensions.persistedQuery)"
 	}
 	if len(query) > maxQuery {
 		return codeQueryTooLong, fmt.Sprintf("query: exceeds %d bytes", maxQuery)

@@ -1,8 +1,12 @@
 package server_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -201,5 +205,55 @@ func TestCORS(t *testing.T) {
 	}
 	if resp := preflight(c, "https://evil.example"); resp.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("another origin is allowed")
+	}
+}
+
+// TestPersistedQueriesAndCaching checks automatic persisted queries and HTTP caching of
+// anonymous GET answers: Cache-Control, ETag and 304 on If-None-Match.
+func TestPersistedQueriesAndCaching(t *testing.T) {
+	e := testenv.Seeded(t)
+	query := `{ country(code: "PE") { name } }`
+	sum := sha256.Sum256([]byte(query))
+	ext := `{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}`
+
+	post := func(body string) *testenv.Response {
+		resp, err := http.Post(e.Server.URL+"/graphql", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return testenv.Decode(t, resp)
+	}
+	if r := post(`{"extensions":` + ext + `}`); len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "PersistedQueryNotFound") {
+		t.Errorf("unknown hash: %s", r.Body)
+	}
+	if r := post(`{"query":` + strconv.Quote(query) + `,"extensions":` + ext + `}`); string(r.Data) != `{"country":{"name":"Peru"}}` {
+		t.Errorf("register: %s", r.Body)
+	}
+	get := func(etag, auth string) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodGet, e.Server.URL+"/graphql?extensions="+url.QueryEscape(ext), nil)
+		if etag != "" {
+			req.Header.Set("If-None-Match", etag)
+		}
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(body)
+	}
+	resp, body := get("", "")
+	etag := resp.Header.Get("ETag")
+	if resp.StatusCode != 200 || body != `{"data":{"country":{"name":"Peru"}}}` || etag == "" || resp.Header.Get("Cache-Control") != "public, max-age=60" {
+		t.Errorf("GET by hash: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	if resp, body = get(etag, ""); resp.StatusCode != http.StatusNotModified || body != "" {
+		t.Errorf("If-None-Match: %d %q", resp.StatusCode, body)
+	}
+	if resp, _ = get("", "Bearer smg_x"); strings.Contains(resp.Header.Get("Cache-Control"), "public") {
+		t.Errorf("a request with credentials is cacheable: %v", resp.Header)
 	}
 }

@@ -54,6 +54,9 @@ func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Lo
 	gql.SetDisableSuggestion(!o.Suggestions)
 	gql.Use(operationLimits{o.Limits})
 	gql.Use(extension.FixedComplexityLimit(o.Limits.MaxComplexity))
+	// Automatic persisted queries: a client may send a query's SHA-256 instead of its text
+	// once the server has seen it; the cache is bounded.
+	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
@@ -71,7 +74,7 @@ func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Lo
 		observe = o.Metrics.observeBatch
 		mux.Handle("GET "+MetricsPath, o.Metrics.Handler())
 	}
-	mux.Handle(GraphQLPath, guard(o.Limits, graph.AcceptLanguage(graph.Authorization(loader.Middleware(s, observe, specStatus(gql))))))
+	mux.Handle(GraphQLPath, cacheGET(guard(o.Limits, graph.AcceptLanguage(graph.Authorization(loader.Middleware(s, observe, specStatus(gql)))))))
 	mux.Handle("GET "+IDEPath+"{$}", playground.Handler("smegraph", GraphQLPath))
 	mux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
