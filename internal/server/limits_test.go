@@ -2,10 +2,13 @@ package server_test
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -255,5 +258,33 @@ func TestPersistedQueriesAndCaching(t *testing.T) {
 	}
 	if resp, _ = get("", "Bearer smg_x"); strings.Contains(resp.Header.Get("Cache-Control"), "public") {
 		t.Errorf("a request with credentials is cacheable: %v", resp.Header)
+	}
+}
+
+// TestIDEOffline checks that the IDE page loads nothing from outside the server and that the
+// files it loads are served with the integrity hashes the page names.
+func TestIDEOffline(t *testing.T) {
+	e := testenv.New(t)
+	resp, err := http.Get(e.Server.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	refs := regexp.MustCompile(`(?:src|href)="([^"]+)"\s+integrity="([^"]+)"`).FindAllStringSubmatch(string(page), -1)
+	if len(refs) != 4 || strings.Contains(string(page), "https://") || strings.Contains(string(page), "cdn.") {
+		t.Fatalf("the page loads %d files, or something from outside:\n%s", len(refs), page)
+	}
+	for _, ref := range refs {
+		resp, err := http.Get(e.Server.URL + ref[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		sum := sha256.Sum256(body)
+		if resp.StatusCode != 200 || "sha256-"+base64.StdEncoding.EncodeToString(sum[:]) != html.UnescapeString(ref[2]) {
+			t.Errorf("%s: %d, integrity %s", ref[1], resp.StatusCode, ref[2])
+		}
 	}
 }

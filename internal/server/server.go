@@ -13,7 +13,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/fealac/smegraph/graph"
@@ -75,7 +74,8 @@ func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Lo
 		mux.Handle("GET "+MetricsPath, o.Metrics.Handler())
 	}
 	mux.Handle(GraphQLPath, cacheGET(guard(o.Limits, graph.AcceptLanguage(graph.Authorization(loader.Middleware(s, observe, specStatus(gql)))))))
-	mux.Handle("GET "+IDEPath+"{$}", playground.Handler("smegraph", GraphQLPath))
+	mux.Handle("GET "+IDEPath+"{$}", ide())
+	mux.Handle("GET "+IDEAssetsPath, ideAssets())
 	mux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

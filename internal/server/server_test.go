@@ -288,7 +288,7 @@ func TestNoNPlusOne(t *testing.T) {
 // TestHealth checks /healthz, /readyz and the IDE page.
 func TestHealth(t *testing.T) {
 	e := testenv.New(t)
-	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/": "GraphiQL"} {
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/": "/ide/graphiql.min.js"} {
 		resp, err := http.Get(e.Server.URL + path)
 		if err != nil {
 			t.Fatal(err)
