@@ -43,6 +43,9 @@ func presenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		if gqlErr.Err == nil {
 			return ownError(gqlErr) // gqlgen's own error (parse, validation)
 		}
+		if gqlErr.Err.Error() == "introspection disabled" { // gqlgen's own, with Introspection off
+			return withCode(gqlErr, "introspection is turned off on this server", "INTROSPECTION_DISABLED", "")
+		}
 		if arg := argumentOf(ctx, gqlErr.Path); arg != "" {
 			return withCode(gqlErr, arg+": invalid value", apperr.BadUserInput, arg)
 		}

@@ -81,8 +81,10 @@ func TestProductionMode(t *testing.T) {
 		t.Errorf("development suggestions: %s", r.Body)
 	}
 	prod := e.Serve(server.Defaults().Production())
-	if r := prod.Query(`{ __schema { queryType { name } } }`, nil); len(r.Errors) == 0 {
-		t.Errorf("production introspection answered: %s", r.Body)
+	for _, q := range []string{`{ __schema { queryType { name } } }`, `{ __type(name: "Country") { name } }`} {
+		if r := prod.Query(q, nil); len(r.Errors) != 1 || r.Errors[0].Code() != "INTROSPECTION_DISABLED" {
+			t.Errorf("production introspection: %s", r.Body)
+		}
 	}
 	if r := prod.Query(`{ countrie { code } }`, nil); strings.Contains(string(r.Body), "Did you mean") || len(r.Errors) == 0 {
 		t.Errorf("production suggestions: %s", r.Body)
