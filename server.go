@@ -93,6 +93,7 @@ Flags (each has an environment variable; a flag wins over it):
   --production             turn off introspection and field suggestions (SMEGRAPH_PRODUCTION=true)
   --introspection BOOL     answer __schema/__type (SMEGRAPH_INTROSPECTION; default true, false in production)
   --suggestions BOOL       "Did you mean" in errors (SMEGRAPH_SUGGESTIONS; default true, false in production)
+  --federation BOOL        answer _service and _entities as an Apollo Federation v2 subgraph (SMEGRAPH_FEDERATION; default true, false in production)
   --cors-origins LIST      browser origins allowed to call the API, comma-separated, * for any (SMEGRAPH_CORS_ORIGINS; default none)
 
 Limits, checked before any database work (flag / environment, default):
@@ -187,7 +188,8 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 		}
 		return def
 	}
-	introspection, suggestions := true, true
+	introspection, suggestions, federation := true, true, true
+	fs.BoolVar(&federation, "federation", envBool("SMEGRAPH_FEDERATION", true), "")
 	var origins string
 	fs.StringVar(&origins, "cors-origins", os.Getenv("SMEGRAPH_CORS_ORIGINS"), "")
 	fs.BoolVar(&c.production, "production", envBool("SMEGRAPH_PRODUCTION", false), "")
@@ -226,8 +228,11 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 	// Production turns both off unless a flag or variable turns one back on explicitly.
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	c.http.Introspection, c.http.Suggestions = introspection, suggestions
+	c.http.Introspection, c.http.Suggestions, c.http.Federation = introspection, suggestions, federation
 	if c.production {
+		if !set["federation"] && os.Getenv("SMEGRAPH_FEDERATION") == "" {
+			c.http.Federation = false
+		}
 		if !set["introspection"] && os.Getenv("SMEGRAPH_INTROSPECTION") == "" {
 			c.http.Introspection = false
 		}

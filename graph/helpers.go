@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/fealac/smegraph/graph/loader"
@@ -72,4 +73,26 @@ func pluck[T any](xs []*T, f func(*T) string) []string {
 		out[i] = f(x)
 	}
 	return out
+}
+
+// entity resolves a federation representation by global ID through a loader, so that the N
+// representations of one type in an _entities request cost one database command. A
+// malformed ID or one of another type is BAD_USER_INPUT; a missing node is NOT_FOUND; either
+// leaves null in its place.
+func entity[T any](ctx context.Context, id string, want gid.Type, load func(context.Context, string) (*T, error)) (*T, error) {
+	key, err := nodeKey("representations", id, want)
+	if err != nil {
+		return nil, err
+	}
+	return found(load(ctx, key))(want, id)
+}
+
+// found turns a loader's ErrNotFound into the NOT_FOUND error of a representation.
+func found[T any](v *T, err error) func(gid.Type, string) (*T, error) {
+	return func(t gid.Type, ref string) (*T, error) {
+		if errors.Is(err, store.ErrNotFound) || (err == nil && v == nil) {
+			return nil, &apperr.Error{Code: apperr.NotFound, Argument: "representations", Message: fmt.Sprintf("no %s %s", t, apperr.Quote(ref))}
+		}
+		return v, err
+	}
 }

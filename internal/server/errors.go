@@ -51,8 +51,13 @@ func presenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 
 		code, msg := apperr.Internal, internalMessage
-		if isDatabaseFault(err) {
+		switch {
+		case isDatabaseFault(err):
 			code, msg = apperr.Unavailable, unavailableMessage
+		case len(gqlErr.Path) > 0 && gqlErr.Path[0] == ast.PathName("_entities"):
+			// gqlgen's federation runtime refusing a representation (unknown __typename,
+			// missing key field): the client's input, described in gqlgen's own words.
+			return withCode(gqlErr, "representations: "+truncate(strings.TrimPrefix(gqlErr.Message, "_entities ")), apperr.BadUserInput, "representations")
 		}
 		logger.ErrorContext(ctx, "resolver failed", "path", gqlErr.Path.String(), "code", string(code), "err", err)
 		return withCode(gqlErr, msg, code, "")

@@ -31,6 +31,7 @@ const (
 	codeTooDeep           = "DEPTH_LIMIT_EXCEEDED"
 	codeTooManyAliases    = "TOO_MANY_ALIASES"
 	codeTooManyDirectives = "TOO_MANY_DIRECTIVES"
+	codeFederationOff     = "FEDERATION_DISABLED"
 )
 
 // guard checks a GraphQL HTTP request's shape before gqlgen sees it: a POST must be a JSON
@@ -155,7 +156,10 @@ func refuse(w http.ResponseWriter, r *http.Request, status int, code, msg string
 // use @defer or @stream (plain JSON responses would silently drop the deferred part), nest
 // deeper than MaxDepth, or have more aliases, root fields or directives on one field than
 // the limits allow.
-type operationLimits struct{ l Limits }
+type operationLimits struct {
+	l          Limits
+	federation bool
+}
 
 var _ interface {
 	graphql.HandlerExtension
@@ -222,6 +226,20 @@ func (o operationLimits) MutateOperationContext(_ context.Context, oc *graphql.O
 		return refusal(codeTooManyAliases, "the operation has %d aliases; at most %d", aliases, o.l.MaxAliases)
 	case directives > o.l.MaxDirectivesPerField:
 		return refusal(codeTooManyDirectives, "a field has %d directives; at most %d", directives, o.l.MaxDirectivesPerField)
+	}
+	federationOnly := len(oc.Operation.SelectionSet) > 0
+	for _, sel := range oc.Operation.SelectionSet {
+		f, ok := sel.(*ast.Field)
+		isFed := ok && (f.Name == "_service" || f.Name == "_entities")
+		federationOnly = federationOnly && isFed
+		if isFed && !o.federation {
+			return refusal(codeFederationOff, "%s: federation is turned off on this server (--federation)", f.Name)
+		}
+	}
+	if federationOnly && o.federation {
+		// gqlgen answers _service only with introspection on; a router must be able to read
+		// the subgraph's schema even when introspection is off for everyone else.
+		oc.DisableIntrospection = false
 	}
 	if n := countFields(oc.Operation.SelectionSet, 0); n > o.l.MaxRootFields {
 		return refusal(codeTooManyRootFields, "the operation has %d root fields; at most %d", n, o.l.MaxRootFields)

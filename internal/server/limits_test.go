@@ -290,3 +290,64 @@ func TestIDEOffline(t *testing.T) {
 		}
 	}
 }
+
+// TestFederation checks the subgraph: _service { sdl } with the @key types, _entities
+// resolved through the loaders (ten representations of two types cost two commands), clear
+// errors and nulls for bad representations, and production refusing the fields unless
+// federation is on.
+func TestFederation(t *testing.T) {
+	e := testenv.Seeded(t)
+	var sdl struct{ Service struct{ SDL string } `json:"_service"` }
+	e.Query(`{ _service { sdl } }`, nil).MustData(t, &sdl)
+	for _, want := range []string{`type Country implements Node @key(fields: "code") @key(fields: "id")`, `type Agency implements Node @key(fields: "id")`} {
+		if !strings.Contains(sdl.Service.SDL, want) {
+			t.Errorf("sdl lacks %s", want)
+		}
+	}
+
+	reps := []map[string]any{}
+	for _, c := range []string{"PE", "CL", "AR", "BR", "MX", "CO", "JP"} {
+		reps = append(reps, map[string]any{"__typename": "Country", "code": c})
+	}
+	for _, id := range []string{"QWdlbmN5OkFHLVBF", "QWdlbmN5OkFHLUNP", "QWdlbmN5OkFHLU1Y"} {
+		reps = append(reps, map[string]any{"__typename": "Agency", "id": id})
+	}
+	e.ResetCommands()
+	r := e.Query(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Country { code name } ... on Agency { acronym } } }`, map[string]any{"r": reps})
+	want := `{"_entities":[{"code":"PE","name":"Peru"},{"code":"CL","name":"Chile"},{"code":"AR","name":"Argentina"},{"code":"BR","name":"Brazil"},` +
+		`{"code":"MX","name":"Mexico"},{"code":"CO","name":"Colombia"},{"code":"JP","name":"Japan"},{"acronym":"PRODUCE"},{"acronym":"MinCIT"},{"acronym":"SE"}]}`
+	if len(r.Errors) > 0 || string(r.Data) != want {
+		t.Errorf("_entities:\n%s\nwant %s", r.Body, want)
+	}
+	if n := len(e.Commands()); n > 2 {
+		t.Errorf("10 representations of 2 types cost %d commands: %v", n, e.Commands())
+	}
+
+	bad := []map[string]any{
+		{"__typename": "Country", "code": "XX"},
+		{"__typename": "Agency", "id": "not-an-id"},
+		{"__typename": "Country", "code": "PE"},
+	}
+	r = e.Query(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Country { code } } }`, map[string]any{"r": bad})
+	testenv.LeakCheck(t, r.Body)
+	if !strings.Contains(string(r.Data), `{"code":"PE"}`) || len(r.Errors) < 2 {
+		t.Errorf("bad representations: %s", r.Body)
+	}
+	for _, q := range []map[string]any{{"__typename": "Nope", "id": "x"}, {"__typename": "Agency"}, {"id": "x"}} {
+		r = e.Query(`query($r: [_Any!]!) { _entities(representations: $r) { __typename } }`, map[string]any{"r": []any{q}})
+		testenv.LeakCheck(t, r.Body)
+		if len(r.Errors) == 0 {
+			t.Errorf("%v: no error: %s", q, r.Body)
+		}
+	}
+
+	prod := e.Serve(server.Defaults().Production())
+	if r := prod.Query(`{ _service { sdl } }`, nil); len(r.Errors) != 1 || r.Errors[0].Code() != "FEDERATION_DISABLED" {
+		t.Errorf("production _service: %.300s", r.Body)
+	}
+	o := server.Defaults().Production()
+	o.Federation = true
+	if r := e.Serve(o).Query(`{ _service { sdl } }`, nil); len(r.Errors) != 0 {
+		t.Errorf("production with federation: %.300s", r.Body)
+	}
+}

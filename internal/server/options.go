@@ -34,6 +34,8 @@ type Options struct {
 	Introspection bool
 	// Suggestions adds "Did you mean ...?" to validation errors.
 	Suggestions bool
+	// Federation answers the Apollo Federation fields _service and _entities.
+	Federation bool
 	// Metrics, when set, are kept for every request and served at /metrics.
 	Metrics *Metrics
 	// CORSOrigins are the browser origins allowed to call the API ("*" for any); none by
@@ -58,11 +60,13 @@ func Defaults() Options {
 		},
 		Introspection: true,
 		Suggestions:   true,
+		Federation:    true,
 	}
 }
 
-// Production returns o for a production server: no introspection, no field suggestions.
+// Production returns o for a production server: no introspection, no field suggestions, and
+// no federation fields unless it is enabled (a router composes the subgraph).
 func (o Options) Production() Options {
-	o.Introspection, o.Suggestions = false, false
+	o.Introspection, o.Suggestions, o.Federation = false, false, false
 	return o
 }

@@ -51,7 +51,7 @@ func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Lo
 	gql.SetValidationRulesFn(cappedRules)
 	gql.SetParserTokenLimit(o.Limits.MaxTokens)
 	gql.SetDisableSuggestion(!o.Suggestions)
-	gql.Use(operationLimits{o.Limits})
+	gql.Use(operationLimits{l: o.Limits, federation: o.Federation})
 	gql.Use(extension.FixedComplexityLimit(o.Limits.MaxComplexity))
 	// Automatic persisted queries: a client may send a query's SHA-256 instead of its text
 	// once the server has seen it; the cache is bounded.
