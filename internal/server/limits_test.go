@@ -297,7 +297,9 @@ func TestIDEOffline(t *testing.T) {
 // federation is on.
 func TestFederation(t *testing.T) {
 	e := testenv.Seeded(t)
-	var sdl struct{ Service struct{ SDL string } `json:"_service"` }
+	var sdl struct {
+		Service struct{ SDL string } `json:"_service"`
+	}
 	e.Query(`{ _service { sdl } }`, nil).MustData(t, &sdl)
 	for _, want := range []string{`type Country implements Node @key(fields: "code") @key(fields: "id")`, `type Agency implements Node @key(fields: "id")`} {
 		if !strings.Contains(sdl.Service.SDL, want) {
