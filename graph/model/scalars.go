@@ -1,7 +1,9 @@
 package model
 
 import (
+	"encoding/json"
 	"io"
+	"math"
 	"strconv"
 	"time"
 
@@ -68,4 +70,39 @@ func MarshalJSON(raw bson.Raw) graphql.Marshaler {
 // UnmarshalJSON refuses JSON input: no argument takes it.
 func UnmarshalJSON(any) (bson.Raw, error) {
 	return nil, apperr.Input("", "JSON values are output only")
+}
+
+// MarshalInt writes the Int scalar.
+func MarshalInt(i int) graphql.Marshaler { return graphql.MarshalInt(i) }
+
+// UnmarshalInt reads the Int scalar as the GraphQL specification defines it: a whole number
+// within 32 bits (-2147483648..2147483647). Strings, fractions and larger numbers are
+// BAD_USER_INPUT (gqlgen's own Int takes 64 bits and numeric strings).
+func UnmarshalInt(v any) (int, error) {
+	var n int64
+	switch x := v.(type) {
+	case int:
+		n = int64(x)
+	case int32:
+		n = int64(x)
+	case int64:
+		n = x
+	case json.Number:
+		i, err := x.Int64()
+		if err != nil {
+			return 0, apperr.Input("", "expected an Int (a whole number within 32 bits), got %s", apperr.Quote(x.String()))
+		}
+		n = i
+	case float64:
+		if x != math.Trunc(x) || math.Abs(x) > math.MaxInt32+1 {
+			return 0, apperr.Input("", "expected an Int (a whole number within 32 bits)")
+		}
+		n = int64(x)
+	default:
+		return 0, apperr.Input("", "expected an Int (a whole number within 32 bits)")
+	}
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		return 0, apperr.Input("", "%d is outside the 32-bit range of Int", n)
+	}
+	return int(n), nil
 }

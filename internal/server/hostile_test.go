@@ -141,7 +141,7 @@ func TestWrongVariables(t *testing.T) {
 		{`query($c: String!) { country(code: $c) { code } }`, map[string]any{"c": []string{"PE"}}, "variable $c: expected a value of type String"},
 		{`query($f: Int) { countries(first: $f) { totalCount } }`, map[string]any{"f": 1.5}, "variable $f: expected a value of type Int"},
 		{`query($f: Int) { countries(first: $f) { totalCount } }`, map[string]any{"f": true}, "variable $f: expected a value of type Int"},
-		{`query($f: Int) { countries(first: $f) { totalCount } }`, map[string]any{"f": 99999999999}, "first: must be between 0 and 100"},
+		{`query($f: Int) { countries(first: $f) { totalCount } }`, map[string]any{"f": 99999999999}, "first: 99999999999 is outside the 32-bit range of Int"},
 	}
 	for _, c := range cases {
 		r := e.Query(c.query, c.vars)
