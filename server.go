@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -35,6 +36,7 @@ import (
 	"github.com/fealac/smegraph/internal/seed"
 	"github.com/fealac/smegraph/internal/server"
 	"github.com/fealac/smegraph/internal/store"
+	"github.com/fealac/smegraph/internal/tracing"
 	"github.com/fealac/smegraph/internal/transfer"
 )
 
@@ -262,6 +264,19 @@ func run(args []string, stdout io.Writer, logger *slog.Logger) error {
 	defer stop()
 	if cfg.subcommand == "serve" {
 		cfg.http.Metrics = server.NewMetrics()
+		if tracing.Enabled() {
+			tp, shutdown, err := tracing.Setup(ctx)
+			if err != nil {
+				return err
+			}
+			defer func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = shutdown(ctx)
+			}()
+			cfg.http.Tracer = tp
+			logger.Info("sending OpenTelemetry traces", "endpoint", cmp.Or(os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")))
+		}
 	}
 
 	db, closeDB, err := openDatabase(ctx, cfg, logger)
@@ -317,8 +332,15 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*store.
 	// A request fails fast while no server is reachable (the driver keeps looking, and the
 	// first request after the database returns succeeds), unless the URI sets its own.
 	clientOpts := options.Client().SetTimeout(operationTimeout).SetServerSelectionTimeout(serverSelectionTimeout).ApplyURI(uri)
+	var monitors []*event.CommandMonitor
 	if cfg.http.Metrics != nil {
-		clientOpts.SetMonitor(cfg.http.Metrics.CommandMonitor())
+		monitors = append(monitors, cfg.http.Metrics.CommandMonitor())
+	}
+	if cfg.http.Tracer != nil {
+		monitors = append(monitors, tracing.CommandMonitor(cfg.http.Tracer))
+	}
+	if len(monitors) > 0 {
+		clientOpts.SetMonitor(tracing.Monitors(monitors...))
 	}
 	client, err := mongo.Connect(clientOpts)
 	if err != nil {

@@ -9,9 +9,13 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/fealac/smegraph/internal/server"
 	"github.com/fealac/smegraph/internal/testenv"
@@ -351,5 +355,24 @@ func TestFederation(t *testing.T) {
 	o.Federation = true
 	if r := e.Serve(o).Query(`{ _service { sdl } }`, nil); len(r.Errors) != 0 {
 		t.Errorf("production with federation: %.300s", r.Body)
+	}
+}
+
+// TestTracing checks the operation and resolver-field spans of a query.
+func TestTracing(t *testing.T) {
+	e := testenv.Seeded(t)
+	exp := tracetest.NewInMemoryExporter()
+	o := server.Defaults()
+	o.Tracer = sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	traced := e.Serve(o)
+	traced.Query(`query Peru { country(code: "PE") { name agencies { url } } }`, nil).MustData(t, &struct{}{})
+	var names []string
+	for _, s := range exp.GetSpans() {
+		names = append(names, s.Name)
+	}
+	for _, want := range []string{"graphql.operation Peru", "graphql.field Query.country", "graphql.field Country.agencies", "graphql.field Country.name"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("no span %q in %v", want, names)
+		}
 	}
 }

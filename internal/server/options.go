@@ -1,6 +1,10 @@
 package server
 
-import "time"
+import (
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+)
 
 // Limits bound what one request may ask for. Each is checked before any database work and
 // refused with its own extensions.code.
@@ -38,6 +42,8 @@ type Options struct {
 	Federation bool
 	// Metrics, when set, are kept for every request and served at /metrics.
 	Metrics *Metrics
+	// Tracer, when set, gets a span per GraphQL operation and resolver field.
+	Tracer trace.TracerProvider
 	// CORSOrigins are the browser origins allowed to call the API ("*" for any); none by
 	// default.
 	CORSOrigins []string

@@ -18,6 +18,7 @@ import (
 	"github.com/fealac/smegraph/graph"
 	"github.com/fealac/smegraph/graph/loader"
 	"github.com/fealac/smegraph/internal/store"
+	"github.com/fealac/smegraph/internal/tracing"
 )
 
 // Paths served by the handler.
@@ -51,6 +52,9 @@ func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Lo
 	gql.SetValidationRulesFn(cappedRules)
 	gql.SetParserTokenLimit(o.Limits.MaxTokens)
 	gql.SetDisableSuggestion(!o.Suggestions)
+	if o.Tracer != nil {
+		gql.Use(tracing.NewGraphQL(o.Tracer))
+	}
 	gql.Use(operationLimits{l: o.Limits, federation: o.Federation})
 	gql.Use(extension.FixedComplexityLimit(o.Limits.MaxComplexity))
 	// Automatic persisted queries: a client may send a query's SHA-256 instead of its text
