@@ -3,7 +3,7 @@
 # starts smegraph (embedded database) and a second subgraph (visits.mjs) on loopback,
 # composes them with @apollo/composition, runs @graphql-hive/gateway on the supergraph, and
 # sends a query that joins both. Needs node and npm (packages from the npm registry).
-# Usage: scripts/federation-check/check.sh
+# Usage: scripts/federation-check
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
