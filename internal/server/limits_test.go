@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -12,12 +13,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/fealac/smegraph/internal/server"
+	"github.com/fealac/smegraph/internal/store"
 	"github.com/fealac/smegraph/internal/testenv"
 )
 
@@ -104,7 +110,19 @@ func TestMetricsAndRequestIDs(t *testing.T) {
 	e := testenv.Seeded(t)
 	o := server.Defaults()
 	o.Metrics = server.NewMetrics()
-	m := e.Serve(o)
+	// A client of its own, with the metrics' command monitor, as the server's has.
+	client, err := mongo.Connect(options.Client().ApplyURI(testenv.URI).SetMonitor(o.Metrics.CommandMonitor()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	s := store.New(client, e.DB)
+	if err := s.Prepare(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	withMonitor := *e
+	withMonitor.Store = s
+	m := withMonitor.Serve(o)
 	if r := m.Query(`query Dashboard `+dashboardQuery, nil); len(r.Errors) > 0 {
 		t.Fatalf("%s", r.Body)
 	}
@@ -144,6 +162,8 @@ func TestMetricsAndRequestIDs(t *testing.T) {
 		`smegraph_limit_rejections_total{code="COMPLEXITY_LIMIT_EXCEEDED"} 1`,
 		`smegraph_request_duration_seconds_bucket{operation="Dashboard"`,
 		`smegraph_loader_batch_size_count{loader="membershipsByGrouping"} 1`,
+		`smegraph_mongodb_commands_total{command="find",outcome="ok"}`,
+		`smegraph_mongodb_command_duration_seconds_bucket{command="find"`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(string(body), want) {
@@ -375,4 +395,31 @@ func TestTracing(t *testing.T) {
 			t.Errorf("no span %q in %v", want, names)
 		}
 	}
+}
+
+// TestCancelledRequest checks that a request its client abandons does not disturb others:
+// loaders belong to one request, so no batch is shared across requests.
+func TestCancelledRequest(t *testing.T) {
+	e := testenv.Seeded(t)
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%2 == 0 { // abandoned mid-flight
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i)*time.Millisecond)
+				defer cancel()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.Server.URL+"/graphql", strings.NewReader(`{"query":"`+strings.ReplaceAll(dashboardQuery, `"`, `\"`)+`"}`))
+				req.Header.Set("Content-Type", "application/json")
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					resp.Body.Close()
+				}
+				return
+			}
+			if r := e.Query(dashboardQuery, nil); len(r.Errors) > 0 {
+				t.Errorf("a request beside abandoned ones failed: %.300s", r.Body)
+			}
+		}()
+	}
+	wg.Wait()
 }
