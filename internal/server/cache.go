@@ -32,7 +32,8 @@ func cacheGET(next http.Handler) http.Handler {
 		}
 		body := buf.body.Bytes()
 		if buf.status == http.StatusOK && !bytes.Contains(body, []byte(`"errors"`)) {
-			sum := sha256.Sum256(body)
+			// The media type is part of the representation: an ETag per type and body.
+			sum := sha256.Sum256(append([]byte(buf.header.Get("Content-Type")+"\n"), body...))
 			etag := `"` + hex.EncodeToString(sum[:16]) + `"`
 			w.Header().Set("ETag", etag)
 			w.Header().Set("Cache-Control", "public, max-age="+cacheMaxAge)

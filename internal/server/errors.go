@@ -29,7 +29,7 @@ const (
 // coerce an argument are BAD_USER_INPUT, gqlgen's own parse and validation errors pass
 // unchanged, and anything else is logged and shown as a generic message, so driver text, Go
 // type names and stack traces never reach a client.
-func presenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
+func presenter(logger *slog.Logger, suggestions bool) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 
@@ -41,7 +41,13 @@ func presenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			return withCode(gqlErr, ae.Error(), ae.Code, ae.Argument)
 		}
 		if gqlErr.Err == nil {
-			return ownError(gqlErr) // gqlgen's own error (parse, validation)
+			e := ownError(gqlErr) // gqlgen's own error (parse, validation)
+			if !suggestions {
+				// gqlgen's switch covers unknown fields only; arguments and enum values get
+				// their hints from gqlparser's rules.
+				e.Message = didYouMean.ReplaceAllString(e.Message, "")
+			}
+			return e
 		}
 		if gqlErr.Err.Error() == "introspection disabled" { // gqlgen's own, with Introspection off
 			return withCode(gqlErr, "introspection is turned off on this server", "INTROSPECTION_DISABLED", "")
@@ -56,8 +62,16 @@ func presenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			code, msg = apperr.Unavailable, unavailableMessage
 		case len(gqlErr.Path) > 0 && gqlErr.Path[0] == ast.PathName("_entities"):
 			// gqlgen's federation runtime refusing a representation (unknown __typename,
-			// missing key field): the client's input, described in gqlgen's own words.
-			return withCode(gqlErr, "representations: "+truncate(strings.TrimPrefix(gqlErr.Message, "_entities ")), apperr.BadUserInput, "representations")
+			// missing key field): the client's input, said plainly.
+			msg := "a representation is malformed"
+			if m := missingKey.FindStringSubmatch(gqlErr.Message); m != nil {
+				msg = fmt.Sprintf("a representation of %s lacks its key field %s", m[2], m[1])
+			} else if m := unknownType.FindStringSubmatch(gqlErr.Message); m != nil {
+				msg = fmt.Sprintf("%q is not an entity type of this subgraph", m[1])
+			} else if strings.Contains(gqlErr.Message, "__typename") {
+				msg = "a representation lacks its __typename"
+			}
+			return withCode(gqlErr, "representations: "+msg, apperr.BadUserInput, "representations")
 		}
 		logger.ErrorContext(ctx, "resolver failed", "path", gqlErr.Path.String(), "code", string(code), "err", err)
 		return withCode(gqlErr, msg, code, "")
@@ -72,6 +86,13 @@ const maxMessage = 300
 // wrong type, which name Go kinds: "cannot use map as String", "cannot use value 0 as Int"
 // for 1.5, "must be a MeetingFilter, not a slice".
 var wrongVariable = regexp.MustCompile(`^(?:cannot use .* as|must be an?) ([A-Za-z_][A-Za-z0-9_]*)(?:, not an? .*)?$`)
+
+// Patterns of gqlgen's and gqlparser's own messages.
+var (
+	didYouMean  = regexp.MustCompile(`\s*Did you mean .*$`)
+	missingKey  = regexp.MustCompile(`missing Key Field "([^"]+)" for (\w+)`)
+	unknownType = regexp.MustCompile(`unknown type: (\S+)`)
+)
 
 // ownError returns gqlgen's own parse or validation error as clients should see it: a
 // variable, or a field inside one, that does not fit its type is BAD_USER_INPUT naming it
@@ -101,6 +122,13 @@ func ownError(e *gqlerror.Error) *gqlerror.Error {
 		}
 	}
 	e.Message = truncate(e.Message)
+	if _, ok := e.Extensions["code"]; !ok {
+		// A few of gqlgen's own errors (an APQ hash that does not match) come without one.
+		if e.Extensions == nil {
+			e.Extensions = map[string]any{}
+		}
+		e.Extensions["code"] = codeBadRequest
+	}
 	return e
 }
 

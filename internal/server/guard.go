@@ -45,7 +45,7 @@ func guard(l Limits, next http.Handler) http.Handler {
 		defer cancel()
 		r = r.WithContext(ctx)
 		// Names and titles follow Accept-Language when a query gives no lang.
-		w.Header().Add("Vary", "Accept-Language")
+		w.Header().Add("Vary", "Accept, Accept-Language")
 
 		switch r.Method {
 		case http.MethodPost:

@@ -96,8 +96,10 @@ func TestProductionMode(t *testing.T) {
 			t.Errorf("production introspection: %s", r.Body)
 		}
 	}
-	if r := prod.Query(`{ countrie { code } }`, nil); strings.Contains(string(r.Body), "Did you mean") || len(r.Errors) == 0 {
-		t.Errorf("production suggestions: %s", r.Body)
+	for _, q := range []string{`{ countrie { code } }`, `{ countries(firs: 1) { totalCount } }`, `{ search(text: "a", types: [COUNTR]) { score } }`} {
+		if r := prod.Query(q, nil); strings.Contains(string(r.Body), "Did you mean") || len(r.Errors) == 0 {
+			t.Errorf("production suggestions: %s", r.Body)
+		}
 	}
 	if r := prod.Query(`{ country(code: "PE") { name } }`, nil); string(r.Data) != `{"country":{"name":"Peru"}}` {
 		t.Errorf("production query: %s", r.Body)
@@ -285,6 +287,24 @@ func TestPersistedQueriesAndCaching(t *testing.T) {
 	if resp, _ = get("", "Bearer smg_x"); strings.Contains(resp.Header.Get("Cache-Control"), "public") {
 		t.Errorf("a request with credentials is cacheable: %v", resp.Header)
 	}
+	if !strings.Contains(resp.Header.Get("Vary"), "Accept") {
+		t.Errorf("Vary = %q", resp.Header.Get("Vary"))
+	}
+	// Another media type is another representation, with another ETag.
+	req, _ := http.NewRequest(http.MethodGet, e.Server.URL+"/graphql?extensions="+url.QueryEscape(ext), nil)
+	req.Header.Set("Accept", "application/graphql-response+json")
+	req.Header.Set("If-None-Match", etag)
+	other, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Body.Close()
+	if other.StatusCode != 200 || other.Header.Get("ETag") == etag {
+		t.Errorf("graphql-response+json: %d, ETag %s", other.StatusCode, other.Header.Get("ETag"))
+	}
+	if r := post(`{"query":"{ __typename }","extensions":{"persistedQuery":{"version":1,"sha256Hash":"abc"}}}`); len(r.Errors) != 1 || r.Errors[0].Code() == "" {
+		t.Errorf("APQ hash mismatch: %s", r.Body)
+	}
 }
 
 // TestIDEOffline checks that the IDE page loads nothing from outside the server and that the
@@ -359,11 +379,15 @@ func TestFederation(t *testing.T) {
 	if !strings.Contains(string(r.Data), `{"code":"PE"}`) || len(r.Errors) < 2 {
 		t.Errorf("bad representations: %s", r.Body)
 	}
-	for _, q := range []map[string]any{{"__typename": "Nope", "id": "x"}, {"__typename": "Agency"}, {"id": "x"}} {
-		r = e.Query(`query($r: [_Any!]!) { _entities(representations: $r) { __typename } }`, map[string]any{"r": []any{q}})
+	for q, want := range map[string]map[string]any{
+		`"Nope" is not an entity type`:                      {"__typename": "Nope", "id": "x"},
+		"a representation of Agency lacks its key field id": {"__typename": "Agency"},
+		"a representation lacks its __typename":             {"id": "x"},
+	} {
+		r = e.Query(`query($r: [_Any!]!) { _entities(representations: $r) { __typename } }`, map[string]any{"r": []any{want}})
 		testenv.LeakCheck(t, r.Body)
-		if len(r.Errors) == 0 {
-			t.Errorf("%v: no error: %s", q, r.Body)
+		if len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, q) || r.Errors[0].Code() != "BAD_USER_INPUT" {
+			t.Errorf("%v: %s", want, r.Body)
 		}
 	}
 

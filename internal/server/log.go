@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -81,6 +82,8 @@ func recordResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.
 		for _, e := range resp.Errors {
 			if code, _ := e.Extensions["code"].(string); limitCodes[code] {
 				info.rejection = code
+			} else if strings.Contains(e.Message, "exceeded token limit") {
+				info.rejection = "TOKEN_LIMIT_EXCEEDED"
 			}
 		}
 	}

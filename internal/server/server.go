@@ -67,7 +67,7 @@ func newHandler(schema graphql.ExecutableSchema, s *store.Store, logger *slog.Lo
 	if o.Introspection {
 		gql.Use(extension.Introspection{})
 	}
-	gql.SetErrorPresenter(presenter(logger))
+	gql.SetErrorPresenter(presenter(logger, o.Suggestions))
 	gql.SetRecoverFunc(recoverer(logger))
 	gql.AroundResponses(recordResponse)
 
