@@ -21,7 +21,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -878,14 +877,14 @@ func (b *builder) agencies() error {
 		if !ok {
 			return fmt.Errorf("agency %s: no kind for %s", a.ID, a.Country)
 		}
-		u, err := normaliseURL(a.URL)
+		u, err := store.NormaliseURL(a.URL)
 		if err != nil {
 			return fmt.Errorf("agency %s: %w", a.ID, err)
 		}
 		if c.ListEntry == "NA" {
 			return fmt.Errorf("agency %s: %s has no address on the interconnectivity list", a.ID, a.Country)
 		}
-		listed, err := normaliseURL(c.ListEntry)
+		listed, err := store.NormaliseURL(c.ListEntry)
 		if err != nil {
 			return fmt.Errorf("country %s: list entry: %w", c.ISO2, err)
 		}
@@ -926,23 +925,6 @@ func (b *builder) agencies() error {
 		}
 	}
 	return nil
-}
-
-// normaliseURL returns an interconnectivity-list address as an absolute URL: unchanged when it
-// starts with http:// or https://, else with "http://" prefixed. It fails unless the result
-// parses as an absolute URL with a host.
-func normaliseURL(s string) (string, error) {
-	if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
-		s = "http://" + s
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return "", fmt.Errorf("address %q: %w", s, err)
-	}
-	if !u.IsAbs() || u.Host == "" {
-		return "", fmt.Errorf("address %q: not an absolute URL with a host", s)
-	}
-	return s, nil
 }
 
 // sources converts source strings (URLs or document names) into Sources; see

@@ -704,7 +704,7 @@ func TestAgencies(t *testing.T) {
 			t.Errorf("%s lists %q but has no agency", c.Code, c.ListEntry)
 			continue
 		}
-		want, err := normaliseURL(c.ListEntry)
+		want, err := store.NormaliseURL(c.ListEntry)
 		if err != nil || str(a.URL) != want {
 			t.Errorf("%s: URL %s, list entry normalises to %q (%v)", a.Key, str(a.URL), want, err)
 		}
@@ -802,13 +802,13 @@ func TestNormaliseURL(t *testing.T) {
 		"https://www.meic.go.cr/":                 "https://www.meic.go.cr/",
 		"http://lncci.la/sme-promotion-facility/": "http://lncci.la/sme-promotion-facility/",
 	} {
-		if got, err := normaliseURL(in); err != nil || got != want {
-			t.Errorf("normaliseURL(%q) = %q, %v; want %q", in, got, err, want)
+		if got, err := store.NormaliseURL(in); err != nil || got != want {
+			t.Errorf("store.NormaliseURL(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"", "http://", "https:///path", "www.exa mple.com", "http://%zz"} {
-		if got, err := normaliseURL(bad); err == nil {
-			t.Errorf("normaliseURL(%q) = %q, want an error", bad, got)
+		if got, err := store.NormaliseURL(bad); err == nil {
+			t.Errorf("store.NormaliseURL(%q) = %q, want an error", bad, got)
 		}
 	}
 }

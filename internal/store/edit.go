@@ -71,14 +71,6 @@ func (p *Problems) add(field string, code apperr.Code, format string, args ...an
 	*p = append(*p, Problem{Field: field, Message: fmt.Sprintf(format, args...), Code: code})
 }
 
-// orNil returns p as an error, or nil when it is empty.
-func (p Problems) orNil() error {
-	if len(p) == 0 {
-		return nil
-	}
-	return p
-}
-
 // NormaliseURL returns the absolute http(s) URL for an address as people write it:
 // surrounding spaces removed, "http://" added when there is no scheme, scheme and host
 // lower-cased, nothing else changed (the path is kept as written, not re-escaped). It fails
