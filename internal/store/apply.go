@@ -159,11 +159,13 @@ func apply[T any, PT interface {
 
 	var writes []mongo.WriteModel
 	var audited []mutation
+	var written []Written
 	for _, d := range docs {
 		old, ok := byKey[d.key()]
 		if !ok {
 			*d.rev() = Revision{Version: 1, UpdatedAt: now}
 			writes = append(writes, mongo.NewInsertOneModel().SetDocument(d))
+			written = append(written, Written{Collection: collName, Key: d.key(), Version: 1, Doc: d})
 			audited = append(audited, auditOf(opts.Actor, OpCreate, collName, nil, d, now))
 			res.Inserted++
 			res.Changed = append(res.Changed, "insert "+d.key())
@@ -183,6 +185,7 @@ func apply[T any, PT interface {
 		writes = append(writes, mongo.NewReplaceOneModel().
 			SetFilter(bson.D{{Key: "_id", Value: d.key()}, {Key: "version", Value: old.rev().Version}}).
 			SetReplacement(d))
+		written = append(written, Written{Collection: collName, Key: d.key(), Version: d.rev().Version, Doc: d})
 		audited = append(audited, auditOf(opts.Actor, OpUpdate, collName, old, d, now))
 		res.Updated++
 		res.Changed = append(res.Changed, "update "+d.key())
@@ -201,6 +204,7 @@ func apply[T any, PT interface {
 	if _, err := coll.BulkWrite(ctx, writes, options.BulkWrite().SetOrdered(false)); err != nil {
 		return res, fmt.Errorf("write %s: %w", coll.Name(), err)
 	}
+	_ = s.committed(ctx, written, nil)
 	return res, nil
 }
 
@@ -245,11 +249,11 @@ func (s *Store) rederive(ctx context.Context) error {
 		byCode[c.Code] = c
 	}
 	for _, step := range []func() error{
-		func() error { return rederive[Country](ctx, s.db.Collection(countriesColl), byCode) },
-		func() error { return rederive[Grouping](ctx, s.db.Collection(groupingsColl), byCode) },
-		func() error { return rederive[Meeting](ctx, s.db.Collection(meetingsColl), byCode) },
-		func() error { return rederive[Agency](ctx, s.db.Collection(agenciesColl), byCode) },
-		func() error { return rederive[Decision](ctx, s.db.Collection(decisionsColl), byCode) },
+		func() error { return rederive[Country](ctx, s, s.db.Collection(countriesColl), byCode) },
+		func() error { return rederive[Grouping](ctx, s, s.db.Collection(groupingsColl), byCode) },
+		func() error { return rederive[Meeting](ctx, s, s.db.Collection(meetingsColl), byCode) },
+		func() error { return rederive[Agency](ctx, s, s.db.Collection(agenciesColl), byCode) },
+		func() error { return rederive[Decision](ctx, s, s.db.Collection(decisionsColl), byCode) },
 	} {
 		if err := step(); err != nil {
 			return err
@@ -267,7 +271,7 @@ func (s *Store) rederive(ctx context.Context) error {
 func rederive[T any, PT interface {
 	*T
 	document
-}](ctx context.Context, coll *mongo.Collection, countries map[string]*Country) error {
+}](ctx context.Context, s *Store, coll *mongo.Collection, countries map[string]*Country) error {
 	docs, err := findAll[T](ctx, coll, bson.D{}, nil)
 	if err != nil {
 		return err
@@ -296,6 +300,8 @@ func rederive[T any, PT interface {
 	if _, err := coll.BulkWrite(ctx, writes, options.BulkWrite().SetOrdered(false)); err != nil {
 		return fmt.Errorf("rederive %s: %w", coll.Name(), err)
 	}
+	// The versions stay as they were, so followers read the collection again.
+	_ = s.committed(ctx, nil, []string{coll.Name()})
 	return nil
 }
 

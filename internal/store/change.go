@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -160,6 +161,10 @@ func (s *Store) record(ctx context.Context, m mutation) (*Change, error) {
 	if writeErr != nil {
 		return nil, writeErr
 	}
+	w := Written{Collection: m.coll, Key: m.key, Version: m.version, Doc: m.after}
+	// The document is written: a failure to publish it must not fail the mutation (the next
+	// publish asks followers to read everything).
+	_ = s.committed(ctx, []Written{w}, nil)
 	return c, nil
 }
 
@@ -199,6 +204,13 @@ func (s *Store) settleChanges(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var reload []string
+	defer func() {
+		// Followers cannot know what a crashed writer changed: they read those collections.
+		if len(reload) > 0 {
+			_ = s.committed(ctx, nil, reload)
+		}
+	}()
 	for _, c := range pending {
 		var doc struct {
 			Version int `bson:"version"`
@@ -213,6 +225,9 @@ func (s *Store) settleChanges(ctx context.Context) error {
 		done := (c.Operation == OpDelete && gone) || (c.Operation != OpDelete && !gone && doc.Version >= c.Version)
 		if err := s.settle(ctx, c, done); err != nil {
 			return err
+		}
+		if done && !slices.Contains(reload, c.Collection) {
+			reload = append(reload, c.Collection)
 		}
 	}
 	return nil

@@ -39,6 +39,7 @@ const (
 type Store struct {
 	db        *mongo.Database
 	cursorKey []byte // signs cursors; loaded by Prepare
+	listen    listeners
 }
 
 // New returns a Store over the database named dbName of client. The client is the process's
