@@ -33,6 +33,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/fealac/smegraph/internal/embedded"
+	"github.com/fealac/smegraph/internal/readmodel"
 	"github.com/fealac/smegraph/internal/seed"
 	"github.com/fealac/smegraph/internal/server"
 	"github.com/fealac/smegraph/internal/store"
@@ -50,6 +51,10 @@ const (
 	startTimeout = 60 * time.Second
 	// shutdownTimeout bounds draining in-flight requests on SIGINT/SIGTERM.
 	shutdownTimeout = 15 * time.Second
+	// defaultSyncInterval is how often the read model checks the database's change marker:
+	// another process's write shows here within about this long (a poll reads one tiny
+	// document).
+	defaultSyncInterval = 250 * time.Millisecond
 )
 
 // config is the process configuration. Flags win over the environment.
@@ -67,6 +72,8 @@ type config struct {
 	args                  []string
 	// Serving.
 	production bool           // --production, SMEGRAPH_PRODUCTION
+	// syncInterval bounds how long another process's write takes to show here (--sync-interval).
+	syncInterval time.Duration
 	http       server.Options // limits, introspection, suggestions
 }
 
@@ -108,6 +115,12 @@ Limits, checked before any database work (flag / environment, default):
   --max-tokens N           SMEGRAPH_MAX_TOKENS, 5000
   --max-body-bytes N       SMEGRAPH_MAX_BODY_BYTES, 1048576
   --request-timeout D      SMEGRAPH_REQUEST_TIMEOUT, 10s
+
+Reads are answered from an in-memory snapshot of the reference graph, kept in step with the database:
+  --sync-interval D        SMEGRAPH_SYNC_INTERVAL, 250ms: how often to look for other processes' writes
+                           (another replica, smegraph import); they show here within about this long
+  --max-staleness D        SMEGRAPH_MAX_STALENESS, 10s: /readyz answers 503 when the snapshot could not be
+                           brought in step with the database for this long (reads are still answered)
 
 Environment only:
   MONGODB_URI              a MongoDB server or replica set to use instead of the embedded database,
@@ -207,6 +220,8 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 	fs.IntVar(&l.MaxTokens, "max-tokens", envInt("SMEGRAPH_MAX_TOKENS", def.Limits.MaxTokens), "")
 	fs.Int64Var(&l.MaxBodyBytes, "max-body-bytes", int64(envInt("SMEGRAPH_MAX_BODY_BYTES", int(def.Limits.MaxBodyBytes))), "")
 	fs.DurationVar(&l.RequestTimeout, "request-timeout", envDur("SMEGRAPH_REQUEST_TIMEOUT", def.Limits.RequestTimeout), "")
+	fs.DurationVar(&c.syncInterval, "sync-interval", envDur("SMEGRAPH_SYNC_INTERVAL", defaultSyncInterval), "")
+	fs.DurationVar(&c.http.MaxStaleness, "max-staleness", envDur("SMEGRAPH_MAX_STALENESS", def.MaxStaleness), "")
 	// Flags may follow positional arguments (smegraph import FILE --dry-run).
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -251,6 +266,12 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 	}
 	if l.RequestTimeout <= 0 {
 		return c, errors.New("--request-timeout must be positive")
+	}
+	if c.syncInterval < 10*time.Millisecond {
+		return c, errors.New("--sync-interval must be at least 10ms")
+	}
+	if c.http.MaxStaleness <= c.syncInterval {
+		return c, errors.New("--max-staleness must be longer than --sync-interval")
 	}
 	return c, nil
 }
@@ -414,7 +435,13 @@ func serve(ctx context.Context, cfg config, s *store.Store, logger *slog.Logger)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := newHTTPServer(server.NewWith(s, logger, cfg.http), cfg.http.Limits.RequestTimeout, logger)
+	// The read model loads in the background (retrying until it succeeds; /readyz is 503
+	// until then) and follows the database until shutdown.
+	model := readmodel.New(s, logger)
+	modelCtx, stopModel := context.WithCancel(ctx)
+	defer stopModel()
+	go model.Run(modelCtx, readmodel.Options{Poll: cfg.syncInterval})
+	srv := newHTTPServer(server.NewWith(s, model, logger, cfg.http), cfg.http.Limits.RequestTimeout, logger)
 	logger.Info("smegraph listening", "graphql", baseURL(ln.Addr())+server.GraphQLPath, "ide", baseURL(ln.Addr())+server.IDEPath)
 
 	errc := make(chan error, 1)

@@ -7,37 +7,38 @@ package graph
 
 import (
 	"context"
-	"strings"
 
 	"github.com/fealac/smegraph/internal/gid"
+	"github.com/fealac/smegraph/internal/readmodel"
 	"github.com/fealac/smegraph/internal/store"
 )
 
 func (r *entityResolver) FindAgencyByID(ctx context.Context, id string) (*store.Agency, error) {
-	return entity(ctx, id, gid.Agency, r.loaders(ctx).Agency.Load)
+	return entity(ctx, r.Resolver, id, gid.Agency, (*readmodel.Snapshot).Agency)
 }
 
 func (r *entityResolver) FindCountryByCode(ctx context.Context, code string) (*store.Country, error) {
-	if c := strings.ToUpper(strings.TrimSpace(code)); len(c) == 2 {
-		return found(r.loaders(ctx).Country.Load(ctx, c))(gid.Country, code)
+	s, err := r.snap(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return found(r.Store.Country(ctx, code))(gid.Country, code)
+	return found(s.Country(code), gid.Country, code)
 }
 
 func (r *entityResolver) FindCountryByID(ctx context.Context, id string) (*store.Country, error) {
-	return entity(ctx, id, gid.Country, r.loaders(ctx).Country.Load)
+	return entity(ctx, r.Resolver, id, gid.Country, (*readmodel.Snapshot).Country)
 }
 
 func (r *entityResolver) FindDecisionByID(ctx context.Context, id string) (*store.Decision, error) {
-	return entity(ctx, id, gid.Decision, r.loaders(ctx).Decision.Load)
+	return entity(ctx, r.Resolver, id, gid.Decision, (*readmodel.Snapshot).Decision)
 }
 
 func (r *entityResolver) FindGroupingByID(ctx context.Context, id string) (*store.Grouping, error) {
-	return entity(ctx, id, gid.Grouping, r.loaders(ctx).Grouping.Load)
+	return entity(ctx, r.Resolver, id, gid.Grouping, (*readmodel.Snapshot).Grouping)
 }
 
 func (r *entityResolver) FindMeetingByID(ctx context.Context, id string) (*store.Meeting, error) {
-	return entity(ctx, id, gid.Meeting, r.loaders(ctx).Meeting.Load)
+	return entity(ctx, r.Resolver, id, gid.Meeting, (*readmodel.Snapshot).Meeting)
 }
 
 func (r *Resolver) Entity() EntityResolver { return &entityResolver{r} }

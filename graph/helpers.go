@@ -2,25 +2,55 @@ package graph
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
-	"github.com/fealac/smegraph/graph/loader"
 	"github.com/fealac/smegraph/internal/apperr"
 	"github.com/fealac/smegraph/internal/gid"
+	"github.com/fealac/smegraph/internal/readmodel"
 	"github.com/fealac/smegraph/internal/store"
 )
 
-// loaders returns the request's loaders.
-func (r *Resolver) loaders(ctx context.Context) *loader.Loaders { return loader.For(ctx, r.Store) }
+// snap returns the snapshot the request reads (see readmodel.Model.For).
+func (r *Resolver) snap(ctx context.Context) (*readmodel.Snapshot, error) { return r.Model.For(ctx) }
 
-// day returns asOf, or today's date in UTC when asOf is nil.
-func day(asOf *string) string {
-	if asOf != nil {
-		return *asOf
+// read is the snapshot a request reads, or why there is none.
+type read struct {
+	s   *readmodel.Snapshot
+	err error
+}
+
+// in returns the snapshot the request reads, for ref, lookup and list.
+func (r *Resolver) in(ctx context.Context) read {
+	s, err := r.Model.For(ctx)
+	return read{s, err}
+}
+
+// ref resolves a reference to one node in the snapshot. A reference to a node that is not
+// there (the data refers to a record that was removed) is store.ErrNotFound.
+func ref[T any](in read, get func(*readmodel.Snapshot) *T) (*T, error) {
+	if in.err != nil {
+		return nil, in.err
 	}
-	return time.Now().UTC().Format(time.DateOnly)
+	if v := get(in.s); v != nil {
+		return v, nil
+	}
+	return nil, store.ErrNotFound
+}
+
+// lookup resolves a root lookup in the snapshot: a missing node is null.
+func lookup[T any](in read, get func(*readmodel.Snapshot) *T) (*T, error) {
+	if in.err != nil {
+		return nil, in.err
+	}
+	return get(in.s), nil
+}
+
+// list resolves a list of nodes in the snapshot.
+func list[T any](in read, get func(*readmodel.Snapshot) []*T) ([]*T, error) {
+	if in.err != nil {
+		return nil, in.err
+	}
+	return get(in.s), nil
 }
 
 // nodeKey decodes the ID argument arg, which must belong to type want. A malformed ID or an
@@ -36,63 +66,24 @@ func nodeKey(arg, id string, want gid.Type) (string, error) {
 	return key, nil
 }
 
-// orNull turns a not-found error into a null result, as lookups answer.
-func orNull[T any](v *T, err error) (*T, error) {
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	return v, err
-}
-
-// activeMembers returns the memberships of ms with status MEMBER in force on date.
-func activeMembers(ms []*store.Membership, date string) []*store.Membership {
-	var out []*store.Membership
-	for _, m := range ms {
-		if m.Status == store.StatusMember && m.ActiveOn(date) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// inForce returns the memberships of ms, of any status, in force on date.
-func inForce(ms []*store.Membership, date string) []*store.Membership {
-	out := []*store.Membership{}
-	for _, m := range ms {
-		if m.ActiveOn(date) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// pluck returns f of each element of xs.
-func pluck[T any](xs []*T, f func(*T) string) []string {
-	out := make([]string, len(xs))
-	for i, x := range xs {
-		out[i] = f(x)
-	}
-	return out
-}
-
-// entity resolves a federation representation by global ID through a loader, so that the N
-// representations of one type in an _entities request cost one database command. A
-// malformed ID or one of another type is BAD_USER_INPUT; a missing node is NOT_FOUND; either
-// leaves null in its place.
-func entity[T any](ctx context.Context, id string, want gid.Type, load func(context.Context, string) (*T, error)) (*T, error) {
+// entity resolves a federation representation by global ID. A malformed ID or one of another
+// type is BAD_USER_INPUT; a missing node is NOT_FOUND; either leaves null in its place.
+func entity[T any](ctx context.Context, r *Resolver, id string, want gid.Type, get func(*readmodel.Snapshot, string) *T) (*T, error) {
 	key, err := nodeKey("representations", id, want)
 	if err != nil {
 		return nil, err
 	}
-	return found(load(ctx, key))(want, id)
+	s, err := r.snap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return found(get(s, key), want, id)
 }
 
-// found turns a loader's ErrNotFound into the NOT_FOUND error of a representation.
-func found[T any](v *T, err error) func(gid.Type, string) (*T, error) {
-	return func(t gid.Type, ref string) (*T, error) {
-		if errors.Is(err, store.ErrNotFound) || (err == nil && v == nil) {
-			return nil, &apperr.Error{Code: apperr.NotFound, Argument: "representations", Message: fmt.Sprintf("no %s %s", t, apperr.Quote(ref))}
-		}
-		return v, err
+// found returns v, or the NOT_FOUND error of a representation when v is nil.
+func found[T any](v *T, t gid.Type, ref string) (*T, error) {
+	if v == nil {
+		return nil, &apperr.Error{Code: apperr.NotFound, Argument: "representations", Message: fmt.Sprintf("no %s %s", t, apperr.Quote(ref))}
 	}
+	return v, nil
 }

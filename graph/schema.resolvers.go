@@ -7,14 +7,14 @@ package graph
 
 import (
 	"context"
-	"slices"
-	"strings"
+	"errors"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/fealac/smegraph/graph/model"
 	"github.com/fealac/smegraph/internal/apperr"
 	"github.com/fealac/smegraph/internal/gid"
+	"github.com/fealac/smegraph/internal/readmodel"
 	"github.com/fealac/smegraph/internal/store"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -26,7 +26,7 @@ func (r *agencyResolver) Name(ctx context.Context, obj *store.Agency, lang *stri
 
 // Country is the resolver for the country field.
 func (r *agencyResolver) Country(ctx context.Context, obj *store.Agency) (*store.Country, error) {
-	return r.loaders(ctx).Country.Load(ctx, obj.Country)
+	return ref(r.in(ctx), func(s *readmodel.Snapshot) *store.Country { return s.CountryByCode(obj.Country) })
 }
 
 func (r *changeResolver) Before(ctx context.Context, obj *store.Change) (bson.Raw, error) {
@@ -44,35 +44,29 @@ func (r *countryResolver) Name(ctx context.Context, obj *store.Country, lang *st
 
 // Region is the resolver for the region field.
 func (r *countryResolver) Region(ctx context.Context, obj *store.Country) (*store.Grouping, error) {
-	return r.loaders(ctx).Grouping.Load(ctx, obj.Region)
+	return ref(r.in(ctx), func(s *readmodel.Snapshot) *store.Grouping { return s.Grouping(obj.Region) })
 }
 
 // Groupings is the resolver for the groupings field.
 func (r *countryResolver) Groupings(ctx context.Context, obj *store.Country, asOf *string) ([]*store.Grouping, error) {
-	ms, err := r.loaders(ctx).MembershipsByCountry.Load(ctx, obj.Code)
-	if err != nil {
-		return nil, err
-	}
-	gs, err := r.loaders(ctx).Grouping.LoadAll(ctx, pluck(activeMembers(ms, day(asOf)), func(m *store.Membership) string { return m.Grouping }))
-	// Display order, as the groupings connection lists them.
-	slices.SortStableFunc(gs, func(a, b *store.Grouping) int { return a.Position - b.Position })
-	return gs, err
+	return list(r.in(ctx), func(s *readmodel.Snapshot) []*store.Grouping { return s.GroupingsOf(obj.Code, readmodel.Day(asOf)) })
 }
 
 // Memberships is the resolver for the memberships field.
 func (r *countryResolver) Memberships(ctx context.Context, obj *store.Country, asOf *string) ([]*store.Membership, error) {
-	ms, err := r.loaders(ctx).MembershipsByCountry.Load(ctx, obj.Code)
-	return inForce(ms, day(asOf)), err
+	return list(r.in(ctx), func(s *readmodel.Snapshot) []*store.Membership {
+		return s.MembershipsOfCountry(obj.Code, readmodel.Day(asOf))
+	})
 }
 
 // Agencies is the resolver for the agencies field.
 func (r *countryResolver) Agencies(ctx context.Context, obj *store.Country) ([]*store.Agency, error) {
-	return r.loaders(ctx).AgenciesByCountry.Load(ctx, obj.Code)
+	return list(r.in(ctx), func(s *readmodel.Snapshot) []*store.Agency { return s.AgenciesOf(obj.Code) })
 }
 
 // HostedMeetings is the resolver for the hostedMeetings field.
 func (r *countryResolver) HostedMeetings(ctx context.Context, obj *store.Country) ([]*store.Meeting, error) {
-	return r.loaders(ctx).MeetingsByHost.Load(ctx, obj.Code)
+	return list(r.in(ctx), func(s *readmodel.Snapshot) []*store.Meeting { return s.MeetingsHostedBy(obj.Code) })
 }
 
 // Title is the resolver for the title field.
@@ -82,17 +76,17 @@ func (r *decisionResolver) Title(ctx context.Context, obj *store.Decision, lang 
 
 // Meeting is the resolver for the meeting field.
 func (r *decisionResolver) Meeting(ctx context.Context, obj *store.Decision) (*store.Meeting, error) {
-	return r.loaders(ctx).Meeting.Load(ctx, obj.Meeting)
+	return ref(r.in(ctx), func(s *readmodel.Snapshot) *store.Meeting { return s.Meeting(obj.Meeting) })
 }
 
 // Groupings is the resolver for the groupings field.
 func (r *decisionResolver) Groupings(ctx context.Context, obj *store.Decision) ([]*store.Grouping, error) {
-	return r.loaders(ctx).Grouping.LoadAll(ctx, obj.Groupings)
+	return list(r.in(ctx), func(s *readmodel.Snapshot) []*store.Grouping { return s.Groupings(obj.Groupings) })
 }
 
 // Countries is the resolver for the countries field.
 func (r *decisionResolver) Countries(ctx context.Context, obj *store.Decision) ([]*store.Country, error) {
-	return r.loaders(ctx).Country.LoadAll(ctx, obj.Countries)
+	return list(r.in(ctx), func(s *readmodel.Snapshot) []*store.Country { return s.Countries(obj.Countries) })
 }
 
 // Name is the resolver for the name field.
@@ -105,38 +99,38 @@ func (r *groupingResolver) Parent(ctx context.Context, obj *store.Grouping) (*st
 	if obj.Parent == nil {
 		return nil, nil
 	}
-	return r.loaders(ctx).Grouping.Load(ctx, *obj.Parent)
+	return ref(r.in(ctx), func(s *readmodel.Snapshot) *store.Grouping { return s.Grouping(*obj.Parent) })
 }
 
 // Children is the resolver for the children field.
 func (r *groupingResolver) Children(ctx context.Context, obj *store.Grouping) ([]*store.Grouping, error) {
-	return r.loaders(ctx).GroupingsByParent.Load(ctx, obj.Slug)
+	return list(r.in(ctx), func(s *readmodel.Snapshot) []*store.Grouping { return s.ChildrenOf(obj.Slug) })
 }
 
 // Members is the resolver for the members field.
 func (r *groupingResolver) Members(ctx context.Context, obj *store.Grouping, asOf *string) ([]*store.Country, error) {
-	ms, err := r.loaders(ctx).MembershipsByGrouping.Load(ctx, obj.Slug)
-	if err != nil {
-		return nil, err
-	}
-	return r.loaders(ctx).Country.LoadAll(ctx, pluck(activeMembers(ms, day(asOf)), func(m *store.Membership) string { return m.Country }))
+	return list(r.in(ctx), func(s *readmodel.Snapshot) []*store.Country { return s.MembersOf(obj.Slug, readmodel.Day(asOf)) })
 }
 
 // Memberships is the resolver for the memberships field.
 func (r *groupingResolver) Memberships(ctx context.Context, obj *store.Grouping, asOf *string) ([]*store.Membership, error) {
-	ms, err := r.loaders(ctx).MembershipsByGrouping.Load(ctx, obj.Slug)
-	return inForce(ms, day(asOf)), err
+	return list(r.in(ctx), func(s *readmodel.Snapshot) []*store.Membership {
+		return s.MembershipsOfGrouping(obj.Slug, readmodel.Day(asOf))
+	})
 }
 
 // MemberCount is the resolver for the memberCount field.
 func (r *groupingResolver) MemberCount(ctx context.Context, obj *store.Grouping, asOf *string) (int, error) {
-	ms, err := r.loaders(ctx).MembershipsByGrouping.Load(ctx, obj.Slug)
-	return len(activeMembers(ms, day(asOf))), err
+	s, err := r.snap(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return len(s.MembersOf(obj.Slug, readmodel.Day(asOf))), nil
 }
 
 // ExternalMembers is the resolver for the externalMembers field.
 func (r *groupingResolver) ExternalMembers(ctx context.Context, obj *store.Grouping, asOf *string) ([]*store.ExternalMember, error) {
-	date := day(asOf)
+	date := readmodel.Day(asOf)
 	out := []*store.ExternalMember{}
 	for i := range obj.ExternalMembers {
 		if m := &obj.ExternalMembers[i]; m.Since == nil || *m.Since <= date {
@@ -148,32 +142,32 @@ func (r *groupingResolver) ExternalMembers(ctx context.Context, obj *store.Group
 
 // Decisions is the resolver for the decisions field.
 func (r *groupingResolver) Decisions(ctx context.Context, obj *store.Grouping) ([]*store.Decision, error) {
-	return r.loaders(ctx).DecisionsByGrouping.Load(ctx, obj.Slug)
+	return list(r.in(ctx), func(s *readmodel.Snapshot) []*store.Decision { return s.DecisionsOfGrouping(obj.Slug) })
 }
 
 // Host is the resolver for the host field.
 func (r *meetingResolver) Host(ctx context.Context, obj *store.Meeting) (*store.Country, error) {
-	return r.loaders(ctx).Country.Load(ctx, obj.Host)
+	return ref(r.in(ctx), func(s *readmodel.Snapshot) *store.Country { return s.CountryByCode(obj.Host) })
 }
 
 // CoChairs is the resolver for the coChairs field.
 func (r *meetingResolver) CoChairs(ctx context.Context, obj *store.Meeting) ([]*store.Country, error) {
-	return r.loaders(ctx).Country.LoadAll(ctx, obj.CoChairs)
+	return list(r.in(ctx), func(s *readmodel.Snapshot) []*store.Country { return s.Countries(obj.CoChairs) })
 }
 
 // Decisions is the resolver for the decisions field.
 func (r *meetingResolver) Decisions(ctx context.Context, obj *store.Meeting) ([]*store.Decision, error) {
-	return r.loaders(ctx).DecisionsByMeeting.Load(ctx, obj.Key)
+	return list(r.in(ctx), func(s *readmodel.Snapshot) []*store.Decision { return s.DecisionsOfMeeting(obj.Key) })
 }
 
 // Country is the resolver for the country field.
 func (r *membershipResolver) Country(ctx context.Context, obj *store.Membership) (*store.Country, error) {
-	return r.loaders(ctx).Country.Load(ctx, obj.Country)
+	return ref(r.in(ctx), func(s *readmodel.Snapshot) *store.Country { return s.CountryByCode(obj.Country) })
 }
 
 // Grouping is the resolver for the grouping field.
 func (r *membershipResolver) Grouping(ctx context.Context, obj *store.Membership) (*store.Grouping, error) {
-	return r.loaders(ctx).Grouping.Load(ctx, obj.Grouping)
+	return ref(r.in(ctx), func(s *readmodel.Snapshot) *store.Grouping { return s.Grouping(obj.Grouping) })
 }
 
 func (r *mutationResolver) CreateAgency(ctx context.Context, input model.CreateAgencyInput) (*model.AgencyPayload, error) {
@@ -187,6 +181,7 @@ func (r *mutationResolver) CreateAgency(ctx context.Context, input model.CreateA
 		Kind: given(g, "kind", input.Kind), URL: given(g, "url", input.URL),
 		Names: texts(given(g, "names", input.Names)), Sources: given(g, "sources", input.Sources), Given: g,
 	})
+	r.Model.Repin(ctx)
 	ue, err := userErrors(err, "id")
 	if err != nil || len(ue) > 0 {
 		return &model.AgencyPayload{UserErrors: ue}, err
@@ -210,6 +205,7 @@ func (r *mutationResolver) UpdateAgency(ctx context.Context, input model.UpdateA
 		URL: given(g, "url", input.URL), Names: texts(given(g, "names", input.Names)),
 		Sources: given(g, "sources", input.Sources), Given: g,
 	})
+	r.Model.Repin(ctx)
 	ue, err := userErrors(err, "id")
 	if err != nil || len(ue) > 0 {
 		return &model.AgencyPayload{UserErrors: ue}, err
@@ -226,7 +222,9 @@ func (r *mutationResolver) DeleteAgency(ctx context.Context, input model.DeleteA
 	if bad != nil {
 		return &model.DeletePayload{UserErrors: bad}, nil
 	}
-	ue, err := userErrors(r.Store.DeleteAgency(ctx, a, key, input.ExpectedVersion), "id")
+	err = r.Store.DeleteAgency(ctx, a, key, input.ExpectedVersion)
+	r.Model.Repin(ctx)
+	ue, err := userErrors(err, "id")
 	if err != nil || len(ue) > 0 {
 		return &model.DeletePayload{UserErrors: ue}, err
 	}
@@ -243,6 +241,7 @@ func (r *mutationResolver) UpsertMembership(ctx context.Context, input model.Ups
 		Since: input.Since.Value(), Until: input.Until.Value(), Sources: input.Sources,
 		ExpectedVersion: input.ExpectedVersion.Value(),
 	})
+	r.Model.Repin(ctx)
 	ue, err := userErrors(err, "grouping")
 	if err != nil || len(ue) > 0 {
 		return &model.MembershipPayload{UserErrors: ue}, err
@@ -256,6 +255,7 @@ func (r *mutationResolver) EndMembership(ctx context.Context, input model.EndMem
 		return nil, err
 	}
 	m, err := r.Store.EndMembership(ctx, a, input.Country, input.Grouping, input.Since.Value(), input.Until, input.ExpectedVersion)
+	r.Model.Repin(ctx)
 	ue, err := userErrors(err, "grouping")
 	if err != nil || len(ue) > 0 {
 		return &model.MembershipPayload{UserErrors: ue}, err
@@ -275,6 +275,7 @@ func (r *mutationResolver) CreateDecision(ctx context.Context, input model.Creat
 		Countries: given(g, "countries", input.Countries), Groupings: given(g, "groupings", input.Groupings),
 		Titles: texts(given(g, "titles", input.Titles)), Sources: input.Sources, Given: g,
 	})
+	r.Model.Repin(ctx)
 	ue, err := userErrors(err, "meeting")
 	if err != nil || len(ue) > 0 {
 		return &model.DecisionPayload{UserErrors: ue}, err
@@ -298,6 +299,7 @@ func (r *mutationResolver) UpdateDecision(ctx context.Context, input model.Updat
 		Countries: given(g, "countries", input.Countries), Groupings: given(g, "groupings", input.Groupings),
 		Titles: texts(given(g, "titles", input.Titles)), Sources: given(g, "sources", input.Sources), Given: g,
 	})
+	r.Model.Repin(ctx)
 	ue, err := userErrors(err, "id")
 	if err != nil || len(ue) > 0 {
 		return &model.DecisionPayload{UserErrors: ue}, err
@@ -317,22 +319,14 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 	}
 	// A malformed ID is null in its place, with an error naming its position; the other
 	// nodes are still answered.
-	thunks := make([]func() (model.Node, error), len(ids))
-	for i, id := range ids {
-		t, err := r.nodeThunk(ctx, "ids", id)
-		if err != nil {
-			graphql.AddError(ctx, apperr.Input("ids", "%s (position %d) is not a valid ID", apperr.Quote(id), i))
-			continue
-		}
-		thunks[i] = t
-	}
 	out := make([]model.Node, len(ids))
-	for i, t := range thunks {
-		if t == nil {
-			continue
-		}
-		n, err := t()
-		if err != nil {
+	for i, id := range ids {
+		n, err := r.node(ctx, "ids", id)
+		var bad *apperr.Error
+		switch {
+		case errors.As(err, &bad) && bad.Code == apperr.BadUserInput:
+			graphql.AddError(ctx, apperr.Input("ids", "%s (position %d) is not a valid ID", apperr.Quote(id), i))
+		case err != nil:
 			return nil, err
 		}
 		out[i] = n
@@ -342,7 +336,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 
 // Country is the resolver for the country field.
 func (r *queryResolver) Country(ctx context.Context, code string) (*store.Country, error) {
-	return orNull(r.Store.Country(ctx, code))
+	return lookup(r.in(ctx), func(s *readmodel.Snapshot) *store.Country { return s.Country(code) })
 }
 
 // Countries is the resolver for the countries field.
@@ -351,7 +345,11 @@ func (r *queryResolver) Countries(ctx context.Context, filter *store.CountryFilt
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Store.Countries(ctx, filter, orderBy, p)
+	s, err := r.snap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.CountryPage(filter, orderBy, p)
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +362,7 @@ func (r *queryResolver) Agency(ctx context.Context, id string) (*store.Agency, e
 	if err != nil {
 		return nil, err
 	}
-	return orNull(r.loaders(ctx).Agency.Load(ctx, key))
+	return lookup(r.in(ctx), func(s *readmodel.Snapshot) *store.Agency { return s.Agency(key) })
 }
 
 // Agencies is the resolver for the agencies field.
@@ -373,7 +371,11 @@ func (r *queryResolver) Agencies(ctx context.Context, filter *store.AgencyFilter
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Store.Agencies(ctx, filter, orderBy, p)
+	s, err := r.snap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.AgencyPage(filter, orderBy, p)
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +384,7 @@ func (r *queryResolver) Agencies(ctx context.Context, filter *store.AgencyFilter
 
 // Grouping is the resolver for the grouping field.
 func (r *queryResolver) Grouping(ctx context.Context, slug string) (*store.Grouping, error) {
-	return orNull(r.loaders(ctx).Grouping.Load(ctx, strings.ToLower(strings.TrimSpace(slug))))
+	return lookup(r.in(ctx), func(s *readmodel.Snapshot) *store.Grouping { return s.Grouping(store.SlugValue(slug)) })
 }
 
 // Groupings is the resolver for the groupings field.
@@ -391,7 +393,11 @@ func (r *queryResolver) Groupings(ctx context.Context, filter *store.GroupingFil
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Store.Groupings(ctx, filter, p)
+	s, err := r.snap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.GroupingPage(filter, p)
 	if err != nil {
 		return nil, err
 	}
@@ -404,7 +410,7 @@ func (r *queryResolver) Meeting(ctx context.Context, id string) (*store.Meeting,
 	if err != nil {
 		return nil, err
 	}
-	return orNull(r.loaders(ctx).Meeting.Load(ctx, key))
+	return lookup(r.in(ctx), func(s *readmodel.Snapshot) *store.Meeting { return s.Meeting(key) })
 }
 
 // Meetings is the resolver for the meetings field.
@@ -413,7 +419,11 @@ func (r *queryResolver) Meetings(ctx context.Context, filter *store.MeetingFilte
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Store.Meetings(ctx, filter, orderBy, p)
+	s, err := r.snap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.MeetingPage(filter, orderBy, p)
 	if err != nil {
 		return nil, err
 	}
@@ -426,7 +436,7 @@ func (r *queryResolver) Decision(ctx context.Context, id string) (*store.Decisio
 	if err != nil {
 		return nil, err
 	}
-	return orNull(r.loaders(ctx).Decision.Load(ctx, key))
+	return lookup(r.in(ctx), func(s *readmodel.Snapshot) *store.Decision { return s.Decision(key) })
 }
 
 // Decisions is the resolver for the decisions field.
@@ -435,7 +445,11 @@ func (r *queryResolver) Decisions(ctx context.Context, filter *store.DecisionFil
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Store.Decisions(ctx, filter, p)
+	s, err := r.snap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.DecisionPage(filter, p)
 	if err != nil {
 		return nil, err
 	}
@@ -454,7 +468,11 @@ func (r *queryResolver) Search(ctx context.Context, text string, types []store.S
 		}
 		n = *first
 	}
-	hits, err := r.Store.Search(ctx, text, types, n)
+	s, err := r.snap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hits, err := s.Search(text, types, n)
 	if err != nil {
 		return nil, err
 	}
@@ -467,7 +485,11 @@ func (r *queryResolver) Search(ctx context.Context, text string, types []store.S
 
 // Stats is the resolver for the stats field.
 func (r *queryResolver) Stats(ctx context.Context, asOf *string) (*store.Stats, error) {
-	return r.Store.Stats(ctx, day(asOf))
+	s, err := r.snap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Stats(readmodel.Day(asOf)), nil
 }
 
 func (r *queryResolver) Changes(ctx context.Context, node *string, since *time.Time, first *int, after *string) (*model.Connection[store.Change], error) {
@@ -505,7 +527,7 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 
 // Region is the resolver for the region field.
 func (r *regionStatsResolver) Region(ctx context.Context, obj *store.RegionStats) (*store.Grouping, error) {
-	return r.loaders(ctx).Grouping.Load(ctx, obj.Region)
+	return ref(r.in(ctx), func(s *readmodel.Snapshot) *store.Grouping { return s.Grouping(obj.Region) })
 }
 
 func (r *Resolver) Agency() AgencyResolver { return &agencyResolver{r} }

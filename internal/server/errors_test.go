@@ -6,12 +6,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/fealac/smegraph/internal/readmodel"
 	"github.com/fealac/smegraph/internal/server"
 	"github.com/fealac/smegraph/internal/store"
 	"github.com/fealac/smegraph/internal/testenv"
@@ -69,8 +71,8 @@ func TestBadArguments(t *testing.T) {
 	}
 }
 
-// TestDatabaseDown checks that a database failure gives a generic message with a stable
-// code, the cause only in the log, and /readyz 503.
+// TestDatabaseDown checks that a database that never answers gives a generic message with a
+// stable code, the cause only in the log, and /readyz 503.
 func TestDatabaseDown(t *testing.T) {
 	// A client whose server never answers: nothing listens on port 1.
 	client, err := mongo.Connect(options.Client().ApplyURI("mongodb://127.0.0.1:1/").
@@ -79,8 +81,14 @@ func TestDatabaseDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	var logs strings.Builder
-	srv := httptest.NewServer(server.New(store.New(client, "down"), slog.New(slog.NewTextHandler(&logs, nil))))
+	var logs syncBuilder
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	s := store.New(client, "down")
+	m := readmodel.New(s, logger)
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	go m.Run(ctx, readmodel.Options{Poll: 50 * time.Millisecond})
+	srv := httptest.NewServer(server.New(s, m, logger))
 	t.Cleanup(srv.Close)
 
 	resp, err := http.Post(srv.URL+"/graphql", "application/json",
@@ -93,13 +101,17 @@ func TestDatabaseDown(t *testing.T) {
 	if len(r.Errors) == 0 {
 		t.Fatalf("no error: %s", r.Body)
 	}
+	// The reference data never loads: every read says so, with the code of an unavailable
+	// database, and the process keeps retrying the load, logging the cause.
 	for _, e := range r.Errors {
-		if e.Code() != "DATABASE_UNAVAILABLE" || e.Message != "the database is unavailable; try again later" {
+		if e.Code() != "DATABASE_UNAVAILABLE" || e.Message != readmodel.ErrNotLoaded.Message {
 			t.Errorf("error %+v", e)
 		}
 	}
-	if !strings.Contains(logs.String(), "server selection") {
-		t.Errorf("the cause is not logged:\n%s", logs.String())
+	for start := time.Now(); !strings.Contains(logs.String(), "server selection"); time.Sleep(50 * time.Millisecond) {
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("the cause is not logged:\n%s", logs.String())
+		}
 	}
 
 	resp, err = http.Get(srv.URL + "/readyz")
@@ -110,4 +122,22 @@ func TestDatabaseDown(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("/readyz = %d, want 503", resp.StatusCode)
 	}
+}
+
+// syncBuilder is a strings.Builder safe for a logger and a reader in two goroutines.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuilder) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuilder) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

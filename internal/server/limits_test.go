@@ -163,7 +163,9 @@ func TestMetricsAndRequestIDs(t *testing.T) {
 		`smegraph_requests_total{operation="Dashboard",outcome="ok"} 1`,
 		`smegraph_limit_rejections_total{code="COMPLEXITY_LIMIT_EXCEEDED"} 1`,
 		`smegraph_request_duration_seconds_bucket{operation="Dashboard"`,
-		`smegraph_loader_batch_size_count{loader="membershipsByGrouping"} 1`,
+		`smegraph_snapshot_generation `,
+		`smegraph_snapshot_age_seconds `,
+		`smegraph_snapshot_reloads_total 1`,
 		`smegraph_mongodb_commands_total{command="find",outcome="ok"}`,
 		`smegraph_mongodb_command_duration_seconds_bucket{command="find"`,
 		`go_goroutines`,
@@ -336,7 +338,7 @@ func TestIDEOffline(t *testing.T) {
 }
 
 // TestFederation checks the subgraph: _service { sdl } with the @key types, _entities
-// resolved through the loaders (ten representations of two types cost two commands), clear
+// resolved from the snapshot (ten representations of two types cost no command), clear
 // errors and nulls for bad representations, and production refusing the fields unless
 // federation is on.
 func TestFederation(t *testing.T) {
@@ -365,7 +367,7 @@ func TestFederation(t *testing.T) {
 	if len(r.Errors) > 0 || string(r.Data) != want {
 		t.Errorf("_entities:\n%s\nwant %s", r.Body, want)
 	}
-	if n := len(e.Commands()); n > 2 {
+	if n := len(e.Commands()); n != 0 {
 		t.Errorf("10 representations of 2 types cost %d commands: %v", n, e.Commands())
 	}
 
@@ -421,8 +423,7 @@ func TestTracing(t *testing.T) {
 	}
 }
 
-// TestCancelledRequest checks that a request its client abandons does not disturb others:
-// loaders belong to one request, so no batch is shared across requests.
+// TestCancelledRequest checks that a request its client abandons does not disturb others.
 func TestCancelledRequest(t *testing.T) {
 	e := testenv.Seeded(t)
 	var wg sync.WaitGroup

@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.mongodb.org/mongo-driver/v2/event"
+
+	"github.com/fealac/smegraph/internal/readmodel"
 )
 
 // Metrics are the Prometheus metrics of one process, served at /metrics.
@@ -20,7 +22,8 @@ type Metrics struct {
 	latency    *prometheus.HistogramVec
 	commands   *prometheus.CounterVec
 	cmdLatency *prometheus.HistogramVec
-	batches    *prometheus.HistogramVec
+	reloads    *prometheus.HistogramVec
+	model      sync.Once
 	rejections *prometheus.CounterVec
 	operations *labelLimiter
 	starts     sync.Map // driver request ID → command start time
@@ -38,13 +41,14 @@ func NewMetrics() *Metrics {
 			Help: "MongoDB commands sent, by command and outcome."}, []string{"command", "outcome"}),
 		cmdLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "smegraph_mongodb_command_duration_seconds",
 			Help: "Time of MongoDB commands, by command.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 15)}, []string{"command"}),
-		batches: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "smegraph_loader_batch_size",
-			Help: "Keys per dataloader batch, by loader.", Buckets: prometheus.ExponentialBuckets(1, 2, 12)}, []string{"loader"}),
+		reloads: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "smegraph_snapshot_reload_duration_seconds",
+			Help: "Time to read whole reference collections into the snapshot, by kind (load: everything; reload: the collections a bulk write changed).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}, []string{"kind"}),
 		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smegraph_limit_rejections_total",
 			Help: "Requests refused by a limit before any database work, by error code."}, []string{"code"}),
 		operations: &labelLimiter{max: 100, seen: map[string]bool{}},
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.commands, m.cmdLatency, m.batches, m.rejections,
+	m.registry.MustRegister(m.requests, m.latency, m.commands, m.cmdLatency, m.reloads, m.rejections,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -70,11 +74,27 @@ func (m *Metrics) CommandMonitor() *event.CommandMonitor {
 	}
 }
 
-// observeBatch records one loader batch.
-func (m *Metrics) observeBatch(loader string, keys int) {
-	if m != nil {
-		m.batches.WithLabelValues(loader).Observe(float64(keys))
-	}
+// followModel registers the snapshot metrics of the read model rm (once per Metrics).
+func (m *Metrics) followModel(rm *readmodel.Model) {
+	m.model.Do(func() {
+		rm.ObserveReloads(func(kind string, d time.Duration) { m.reloads.WithLabelValues(kind).Observe(d.Seconds()) })
+		m.registry.MustRegister(
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "smegraph_snapshot_generation",
+				Help: "Change-feed generation of the in-memory snapshot of the reference graph (0 before the first write)."},
+				func() float64 { return float64(rm.Status().Generation) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "smegraph_snapshot_age_seconds",
+				Help: "Seconds since the snapshot was last known to be in step with the database (-1 before the first load)."},
+				func() float64 {
+					if st := rm.Status(); st.Loaded {
+						return st.Age.Seconds()
+					}
+					return -1
+				}),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "smegraph_snapshot_reloads_total",
+				Help: "Reads of whole reference collections into the snapshot, the first load included."},
+				func() float64 { return float64(rm.Status().Reloads) }),
+		)
+	})
 }
 
 // observeRequest records one /graphql request.

@@ -47,6 +47,10 @@ type Options struct {
 	// CORSOrigins are the browser origins allowed to call the API ("*" for any); none by
 	// default.
 	CORSOrigins []string
+	// MaxStaleness is how long the read model may go without being in step with the
+	// database (it cannot reach it) before /readyz answers 503. Reads are still answered
+	// from the snapshot meanwhile.
+	MaxStaleness time.Duration
 }
 
 // Defaults returns the options of a development server: the limits sized so the nested
@@ -67,6 +71,7 @@ func Defaults() Options {
 		Introspection: true,
 		Suggestions:   true,
 		Federation:    true,
+		MaxStaleness:  10 * time.Second,
 	}
 }
 

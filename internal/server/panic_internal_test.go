@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/fealac/smegraph/graph"
+	"github.com/fealac/smegraph/internal/readmodel"
 	"github.com/fealac/smegraph/internal/store"
 )
 
@@ -39,8 +40,9 @@ func TestPanicRecovered(t *testing.T) {
 	defer client.Disconnect(context.Background())
 	s := store.New(client, "unused")
 	var logs strings.Builder
-	schema := graph.NewExecutableSchema(graph.Config{Resolvers: panicky{&graph.Resolver{Store: s}}})
-	srv := httptest.NewServer(newHandler(schema, s, slog.New(slog.NewTextHandler(&logs, nil)), Defaults()))
+	m := readmodel.Static(s, &store.Dataset{}, slog.New(slog.DiscardHandler))
+	schema := graph.NewExecutableSchema(graph.Config{Resolvers: panicky{&graph.Resolver{Store: s, Model: m}}})
+	srv := httptest.NewServer(newHandler(schema, s, m, slog.New(slog.NewTextHandler(&logs, nil)), Defaults()))
 	defer srv.Close()
 
 	for range 2 { // the second request proves the server survived the first

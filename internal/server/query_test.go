@@ -1,10 +1,10 @@
 package server_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -146,37 +146,16 @@ func TestKeysetShape(t *testing.T) {
 	e.Query(`{ agencies(first: 5, orderBy: [{field: NAME}], filter: {region: {eq: "east-asia"}}) { pageInfo { endCursor } } }`, nil).MustData(t, &p1)
 
 	e.ResetCommands()
+	var p2 struct {
+		Agencies struct{ Nodes []struct{ Acronym *string } }
+	}
 	e.Query(`query($c: String) { agencies(first: 5, after: $c, orderBy: [{field: NAME}], filter: {region: {eq: "east-asia"}}) { nodes { acronym } } }`,
-		map[string]any{"c": p1.Agencies.PageInfo.EndCursor}).MustData(t, &struct{}{})
-	if cmds := e.Commands(); len(cmds) != 1 {
-		t.Errorf("a page cost %v, want one find (no getMore, no killCursors)", cmds)
+		map[string]any{"c": p1.Agencies.PageInfo.EndCursor}).MustData(t, &p2)
+	if cmds := e.Commands(); len(cmds) != 0 {
+		t.Errorf("a page cost %v, want no command (the snapshot answers)", cmds)
 	}
-	var find bson.Raw
-	for _, d := range e.CommandDocs() {
-		if _, err := d.LookupErr("find"); err == nil {
-			find = d
-		}
-	}
-	if find == nil {
-		t.Fatal("no find sent")
-	}
-	var cmd struct {
-		Filter bson.D `bson:"filter"`
-		Sort   bson.D `bson:"sort"`
-		Limit  int64  `bson:"limit"`
-		Skip   *int64 `bson:"skip"`
-	}
-	if err := bson.Unmarshal(find, &cmd); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := json.Marshal(map[string]any{"filter": cmd.Filter, "sort": cmd.Sort})
-	want := `{"filter":{"$and":[{"region":{"$eq":"east-asia"}},{"$or":[{"sortName":{"$gt":"1ministry of commerce"}},` +
-		`{"sortName":"1ministry of commerce","_id":{"$gt":"AG-MM"}}]}]},"sort":{"sortName":1,"_id":1}}`
-	if string(got) != want {
-		t.Errorf("find sent\n%s\nwant\n%s", got, want)
-	}
-	if cmd.Limit != 6 || cmd.Skip != nil {
-		t.Errorf("limit %d skip %v, want limit 6 and no skip", cmd.Limit, cmd.Skip)
+	if len(p2.Agencies.Nodes) == 0 {
+		t.Errorf("page 2 is empty")
 	}
 
 	// A cursor of one ordering is refused by another.
@@ -199,14 +178,25 @@ func TestRederive(t *testing.T) {
 	if _, err := db.Collection("meta").DeleteOne(ctx, bson.D{{Key: "_id", Value: "derived"}}); err != nil {
 		t.Fatal(err)
 	}
+	// The snapshot holds what it read; read the damaged documents again.
+	if err := e.Model.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if got := join(codes(t, e, `{ c: countries(filter: {name: {contains: "peru"}}) { nodes { code } } }`, nil)); got != "" {
 		t.Fatalf("before Prepare: %q", got)
 	}
 	if err := e.Store.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := join(codes(t, e, `{ c: countries(filter: {name: {contains: "peru"}}) { nodes { code } } }`, nil)); got != "PE" {
-		t.Errorf("after Prepare: %q", got)
+	// Prepare publishes the collections it rewrote; the model reads them again.
+	for start := time.Now(); ; time.Sleep(testenv.SyncInterval) {
+		got := join(codes(t, e, `{ c: countries(filter: {name: {contains: "peru"}}) { nodes { code } } }`, nil))
+		if got == "PE" {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("after Prepare: %q", got)
+		}
 	}
 	var v struct{ Version int }
 	if err := db.Collection("countries").FindOne(ctx, bson.D{{Key: "_id", Value: "PE"}}).Decode(&v); err != nil || v.Version != 1 {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -90,40 +89,6 @@ const (
 // AgencyOrder is one sort key of the agency connection with its direction.
 type AgencyOrder = Order[AgencyOrderField]
 
-// agencyFilter translates f into one filter document.
-func agencyFilter(f *AgencyFilter, arg string, budget *int) (bson.D, error) {
-	if f == nil {
-		return nil, nil
-	}
-	var conds bson.A
-	c, err := translateAll(budget,
-		fieldFilter{f.Country, stringField{arg: arg + ".country", exact: []string{"countryCodes"}, keys: "countryKeys", normalise: codeValue}},
-		fieldFilter{f.Region, stringField{arg: arg + ".region", exact: []string{"region"}, keys: "region", normalise: slugValue}},
-		fieldFilter{f.Name, stringField{arg: arg + ".name", exact: []string{"names.text", "acronym"}, keys: "nameKeys"}},
-	)
-	if err != nil {
-		return nil, err
-	}
-	conds = append(conds, c...)
-	if f.Kind != nil {
-		conds = append(conds, bson.D{{Key: "kind", Value: bson.D{{Key: "$in", Value: f.Kind}}}})
-	}
-	if f.HasURL != nil {
-		op := "$eq"
-		if *f.HasURL {
-			op = "$ne"
-		}
-		conds = append(conds, bson.D{{Key: "url", Value: bson.D{{Key: op, Value: nil}}}})
-	}
-	nested, err := combine(arg, f.And, f.Or, func(sub *AgencyFilter, arg string) (bson.D, error) {
-		return agencyFilter(sub, arg, budget)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return allOf(append(conds, nested...)), nil
-}
-
 // ID returns the agency's global node ID.
 func (a *Agency) ID() string { return gid.Encode(gid.Agency, a.Key) }
 
@@ -132,50 +97,9 @@ func (s *Store) Agency(ctx context.Context, key string) (*Agency, error) {
 	return findOne[Agency](ctx, s.db.Collection(agenciesColl), bson.D{{Key: "_id", Value: key}})
 }
 
-// AgenciesByKeys returns the agencies with the given keys, in no particular order.
-func (s *Store) AgenciesByKeys(ctx context.Context, keys []string) ([]*Agency, error) {
-	return findAll[Agency](ctx, s.db.Collection(agenciesColl), in("_id", keys), nil)
-}
-
 // AgenciesByCountries returns the agencies of the given countries (alpha-2 codes), ordered by
 // country and key.
 func (s *Store) AgenciesByCountries(ctx context.Context, codes []string) ([]*Agency, error) {
 	return findAll[Agency](ctx, s.db.Collection(agenciesColl), in("country", codes),
 		bson.D{{Key: "country", Value: 1}, {Key: "_id", Value: 1}})
-}
-
-var agencyOrder = order{name: "agency:key", keys: []sortKey{{field: "_id"}}}
-
-var agencySortFields = map[AgencyOrderField]string{AgencyByName: "sortName", AgencyByCountry: "country", AgencyByUpdatedAt: "updatedAt"}
-
-var agencyValues = fieldValues[Agency]{
-	"_id":       func(a *Agency) any { return a.Key },
-	"sortName":  func(a *Agency) any { return a.Derived.SortName },
-	"country":   func(a *Agency) any { return a.Country },
-	"updatedAt": func(a *Agency) any { return a.UpdatedAt },
-}
-
-// Agencies returns one page of the agencies that f selects (all when nil), in the order given
-// by orderBy (default: by key, and so by country), always ending with the key as tie-break.
-// By NAME, agencies without a name come last (first when descending).
-func (s *Store) Agencies(ctx context.Context, f *AgencyFilter, orderBy []*AgencyOrder, p PageArgs) (*Page[Agency], error) {
-	o, err := buildOrder("agency", orderBy, agencySortFields, agencyOrder)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkShape(f, 0, &filterShape{}, func(f *AgencyFilter) (int, int) {
-		n := f.Country.conditions() + f.Region.conditions() + f.Name.conditions() + boolCount(f.HasURL)
-		if f.Kind != nil {
-			n++
-		}
-		return n, 0
-	}, func(f *AgencyFilter) []*AgencyFilter { return slices.Concat(f.And, f.Or) }); err != nil {
-		return nil, err
-	}
-	budget := MaxFilterValues
-	filter, err := agencyFilter(f, "filter", &budget)
-	if err != nil {
-		return nil, err
-	}
-	return paginate(ctx, s, agenciesColl, filter, o, p, keysOf(o, agencyValues))
 }

@@ -335,26 +335,35 @@ func (d *Decision) audit() (string, string, []string) { return d.ID(), "Decision
 // ReadAll returns every stored reference document, each collection by key: what an export
 // writes.
 func (s *Store) ReadAll(ctx context.Context) (*Dataset, error) {
-	byKey := bson.D{{Key: "_id", Value: 1}}
+	return s.ReadCollections(ctx, ReferenceCollections...)
+}
+
+// ReadCollections returns every stored document of the named reference collections (the
+// others' slices stay nil), in the order exports list them.
+func (s *Store) ReadCollections(ctx context.Context, colls ...string) (*Dataset, error) {
 	var ds Dataset
 	var err error
-	if ds.Countries, err = findAll[Country](ctx, s.db.Collection(countriesColl), bson.D{}, bson.D{{Key: "listPosition", Value: 1}, {Key: "_id", Value: 1}}); err != nil {
-		return nil, err
-	}
-	if ds.Groupings, err = findAll[Grouping](ctx, s.db.Collection(groupingsColl), bson.D{}, bson.D{{Key: "position", Value: 1}, {Key: "_id", Value: 1}}); err != nil {
-		return nil, err
-	}
-	if ds.Meetings, err = findAll[Meeting](ctx, s.db.Collection(meetingsColl), bson.D{}, bson.D{{Key: "number", Value: 1}}); err != nil {
-		return nil, err
-	}
-	if ds.Agencies, err = findAll[Agency](ctx, s.db.Collection(agenciesColl), bson.D{}, byKey); err != nil {
-		return nil, err
-	}
-	if ds.Memberships, err = findAll[Membership](ctx, s.db.Collection(membershipsColl), bson.D{}, byKey); err != nil {
-		return nil, err
-	}
-	if ds.Decisions, err = findAll[Decision](ctx, s.db.Collection(decisionsColl), bson.D{}, bson.D{{Key: "seq", Value: 1}}); err != nil {
-		return nil, err
+	for _, c := range colls {
+		coll := s.db.Collection(c)
+		switch c {
+		case countriesColl:
+			ds.Countries, err = findAll[Country](ctx, coll, bson.D{}, bson.D{{Key: "listPosition", Value: 1}, {Key: "_id", Value: 1}})
+		case groupingsColl:
+			ds.Groupings, err = findAll[Grouping](ctx, coll, bson.D{}, bson.D{{Key: "position", Value: 1}, {Key: "_id", Value: 1}})
+		case meetingsColl:
+			ds.Meetings, err = findAll[Meeting](ctx, coll, bson.D{}, bson.D{{Key: "number", Value: 1}})
+		case agenciesColl:
+			ds.Agencies, err = findAll[Agency](ctx, coll, bson.D{}, bson.D{{Key: "_id", Value: 1}})
+		case membershipsColl:
+			ds.Memberships, err = findAll[Membership](ctx, coll, bson.D{}, bson.D{{Key: "_id", Value: 1}})
+		case decisionsColl:
+			ds.Decisions, err = findAll[Decision](ctx, coll, bson.D{}, bson.D{{Key: "seq", Value: 1}})
+		default:
+			err = fmt.Errorf("%q is not a reference collection", c)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	return &ds, nil
 }

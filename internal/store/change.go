@@ -266,3 +266,14 @@ var changeIndexes = []mongo.IndexModel{
 	{Keys: bson.D{{Key: "state", Value: 1}}},
 	{Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index()},
 }
+
+// allOf combines conditions into one filter document.
+func allOf(conds bson.A) bson.D {
+	switch len(conds) {
+	case 0:
+		return bson.D{}
+	case 1:
+		return conds[0].(bson.D)
+	}
+	return bson.D{{Key: "$and", Value: conds}}
+}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -105,84 +104,6 @@ func (s *Store) Country(ctx context.Context, code string) (*Country, error) {
 		return nil, ErrNotFound
 	}
 	return findOne[Country](ctx, s.db.Collection(countriesColl), bson.D{{Key: field, Value: code}})
-}
-
-// CountriesByCodes returns the countries with the given alpha-2 codes, in no particular
-// order; unknown codes are skipped.
-func (s *Store) CountriesByCodes(ctx context.Context, codes []string) ([]*Country, error) {
-	return findAll[Country](ctx, s.db.Collection(countriesColl), in("_id", codes), nil)
-}
-
-// countryOrder is the default order of the countries connection: by alpha-2 code.
-var countryOrder = order{name: "country:CODE.ASC", keys: []sortKey{{field: "_id"}}}
-
-var countrySortFields = map[CountryOrderField]string{CountryByCode: "_id", CountryByName: "sortName", CountryByRegion: "region"}
-
-var countryValues = fieldValues[Country]{
-	"_id":      func(c *Country) any { return c.Code },
-	"sortName": func(c *Country) any { return c.Derived.SortName },
-	"region":   func(c *Country) any { return c.Region },
-}
-
-// Countries returns one page of the countries that f selects (all when nil), in the order
-// given by orderBy (default: by alpha-2 code), always ending with the code as tie-break.
-func (s *Store) Countries(ctx context.Context, f *CountryFilter, orderBy []*CountryOrder, p PageArgs) (*Page[Country], error) {
-	o, err := buildOrder("country", orderBy, countrySortFields, countryOrder)
-	if err != nil {
-		return nil, err
-	}
-	// The whole filter is checked first: a grouping condition reads the memberships.
-	if err := checkShape(f, 0, &filterShape{}, func(f *CountryFilter) (int, int) {
-		n := f.Code.conditions() + f.Name.conditions() + f.Region.conditions() + f.Grouping.conditions() + boolCount(f.HasAgencyURL)
-		if f.Grouping != nil {
-			return n, 1
-		}
-		return n, 0
-	}, func(f *CountryFilter) []*CountryFilter { return slices.Concat(f.And, f.Or) }); err != nil {
-		return nil, err
-	}
-	budget := MaxFilterValues
-	filter, err := s.countryFilter(ctx, f, "filter", &budget)
-	if err != nil {
-		return nil, err
-	}
-	return paginate(ctx, s, countriesColl, filter, o, p, keysOf(o, countryValues))
-}
-
-// countryFilter translates f into one filter document. The grouping condition is the one
-// semi-join: FerretDB has no $lookup and no $elemMatch on documents, so it reads the
-// matching memberships first (one query) and selects their countries by code.
-func (s *Store) countryFilter(ctx context.Context, f *CountryFilter, arg string, budget *int) (bson.D, error) {
-	if f == nil {
-		return nil, nil
-	}
-	var conds bson.A
-	c, err := translateAll(budget,
-		fieldFilter{f.Code, stringField{arg: arg + ".code", exact: []string{"_id", "alpha3", "numeric"}, keys: "codeKeys", normalise: codeValue}},
-		fieldFilter{f.Name, stringField{arg: arg + ".name", exact: []string{"names.text", "nameVariants.text", "nameIso"}, keys: "nameKeys"}},
-		fieldFilter{f.Region, stringField{arg: arg + ".region", exact: []string{"region"}, keys: "region", normalise: slugValue}},
-	)
-	if err != nil {
-		return nil, err
-	}
-	conds = append(conds, c...)
-	if f.Grouping != nil {
-		c, err := s.memberOf(ctx, f.Grouping, arg+".grouping", budget)
-		if err != nil {
-			return nil, err
-		}
-		conds = append(conds, c...)
-	}
-	if f.HasAgencyURL != nil {
-		conds = append(conds, bson.D{{Key: "hasAgencyURL", Value: *f.HasAgencyURL}})
-	}
-	nested, err := combine(arg, f.And, f.Or, func(sub *CountryFilter, arg string) (bson.D, error) {
-		return s.countryFilter(ctx, sub, arg, budget)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return allOf(append(conds, nested...)), nil
 }
 
 func isDigits(s string) bool {

@@ -73,9 +73,10 @@ type feedRecord struct {
 }
 
 // WriteListener is told of the reference documents a write of this process stored, after
-// the database acknowledged them: gen is the write's generation in the change feed (0 when
-// it could not be published, or the write did not change documents' versions).
-type WriteListener func(gen int64, ws []Written)
+// the database acknowledged them (ws), or of the collections it rewrote without saying which
+// documents (reload: re-derivation, crash recovery); gen is the write's generation in the
+// change feed, 0 when it could not be published.
+type WriteListener func(ctx context.Context, gen int64, ws []Written, reload []string)
 
 // listeners are the WriteListeners of a Store, and whether a write is missing from the feed.
 type listeners struct {
@@ -112,7 +113,7 @@ func (s *Store) committed(ctx context.Context, ws []Written, reload []string) er
 	fs := s.listen.fs
 	s.listen.mu.RUnlock()
 	for _, f := range fs {
-		f(gen, ws)
+		f(ctx, gen, ws, reload)
 	}
 	return err
 }

@@ -73,39 +73,3 @@ func (g *Grouping) ID() string { return gid.Encode(gid.Grouping, g.Slug) }
 func (s *Store) Grouping(ctx context.Context, slug string) (*Grouping, error) {
 	return findOne[Grouping](ctx, s.db.Collection(groupingsColl), bson.D{{Key: "_id", Value: slug}})
 }
-
-// GroupingsBySlugs returns the groupings with the given slugs, in no particular order.
-func (s *Store) GroupingsBySlugs(ctx context.Context, slugs []string) ([]*Grouping, error) {
-	return findAll[Grouping](ctx, s.db.Collection(groupingsColl), in("_id", slugs), nil)
-}
-
-// GroupingsByParents returns the groupings whose parent is one of slugs, ordered by parent
-// and position.
-func (s *Store) GroupingsByParents(ctx context.Context, slugs []string) ([]*Grouping, error) {
-	return findAll[Grouping](ctx, s.db.Collection(groupingsColl), in("parent", slugs),
-		bson.D{{Key: "parent", Value: 1}, {Key: "position", Value: 1}, {Key: "_id", Value: 1}})
-}
-
-var groupingOrder = order{name: "grouping:position", keys: []sortKey{{field: "position"}, {field: "_id"}}}
-
-// Groupings returns one page of the groupings that f selects (all when nil), in display
-// order: the forum, its regions, trade blocs, APEC, then the working groups.
-func (s *Store) Groupings(ctx context.Context, f *GroupingFilter, p PageArgs) (*Page[Grouping], error) {
-	var conds bson.A
-	if f != nil {
-		budget := MaxFilterValues
-		c, err := translateAll(&budget,
-			fieldFilter{f.Slug, stringField{arg: "filter.slug", exact: []string{"_id"}, keys: "_id", normalise: slugValue}},
-			fieldFilter{f.Name, stringField{arg: "filter.name", exact: []string{"names.text", "acronym"}, keys: "nameKeys"}},
-		)
-		if err != nil {
-			return nil, err
-		}
-		conds = append(conds, c...)
-		if f.Kind != nil {
-			conds = append(conds, bson.D{{Key: "kind", Value: bson.D{{Key: "$in", Value: f.Kind}}}})
-		}
-	}
-	return paginate(ctx, s, groupingsColl, allOf(conds), groupingOrder, p,
-		func(g *Grouping) []any { return []any{g.Position, g.Slug} })
-}

@@ -1,11 +1,5 @@
 package store
 
-import (
-	"context"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-)
-
 // MembershipStatus is a country's standing in a grouping.
 type MembershipStatus string
 
@@ -33,22 +27,15 @@ type Membership struct {
 
 func (m *Membership) derive(map[string]*Country) {}
 
-// MembershipsByGroupings returns the memberships in the given groupings, ordered by grouping,
-// country and start.
-func (s *Store) MembershipsByGroupings(ctx context.Context, slugs []string) ([]*Membership, error) {
-	return findAll[Membership](ctx, s.db.Collection(membershipsColl), in("grouping", slugs),
-		bson.D{{Key: "grouping", Value: 1}, {Key: "country", Value: 1}, {Key: "_id", Value: 1}})
-}
-
-// MembershipsByCountries returns the memberships of the given countries, ordered by country
-// and grouping.
-func (s *Store) MembershipsByCountries(ctx context.Context, codes []string) ([]*Membership, error) {
-	return findAll[Membership](ctx, s.db.Collection(membershipsColl), in("country", codes),
-		bson.D{{Key: "country", Value: 1}, {Key: "grouping", Value: 1}, {Key: "_id", Value: 1}})
-}
-
-// ActiveOn reports whether the membership's period includes date (YYYY-MM-DD). An open
-// bound (nil) includes every date on its side.
-func (m *Membership) ActiveOn(date string) bool {
+// InForceOn reports whether the membership's period includes date (YYYY-MM-DD), whatever
+// its status. An open bound (nil) includes every date on its side. This is the one rule of
+// "in force on a date"; MemberOn adds the status.
+func (m *Membership) InForceOn(date string) bool {
 	return (m.Since == nil || *m.Since <= date) && (m.Until == nil || date < *m.Until)
+}
+
+// MemberOn reports whether the membership makes its country a full member (status MEMBER)
+// of its grouping on date.
+func (m *Membership) MemberOn(date string) bool {
+	return m.Status == StatusMember && m.InForceOn(date)
 }

@@ -254,3 +254,42 @@ func paginate[T any](ctx context.Context, s *Store, coll string, filter bson.D, 
 	}
 	return page, nil
 }
+
+// Limit is the page size asked for.
+func (p PageArgs) Limit() int { return p.limit }
+
+// Backward reports whether the page ends at Before (last/before) rather than starting after
+// After.
+func (p PageArgs) Backward() bool { return p.backward }
+
+// After and Before return the raw cursors given, "" when absent.
+func (p PageArgs) After() string  { return p.rawAfter }
+func (p PageArgs) Before() string { return p.rawBef }
+
+// NewPage returns a page of items with their cursors; count, called only when a client asks
+// for totalCount, counts the whole set.
+func NewPage[T any](items []*T, cursors []string, hasNext, hasPrevious bool, count func(context.Context) (int, error)) *Page[T] {
+	return &Page[T]{Items: items, Cursors: cursors, HasNext: hasNext, HasPrevious: hasPrevious, count: count}
+}
+
+// Cursors signs and reads the opaque cursors of connections with the database's shared key
+// (see Prepare), so that a cursor works on every process and after a restart.
+type Cursors struct{ key []byte }
+
+// Cursors returns the cursor codec of the database; call it after Prepare.
+func (s *Store) Cursors() Cursors { return Cursors{key: s.cursorKey} }
+
+// Encode returns the cursor of a node at the sort-key values v of the ordering named order.
+func (c Cursors) Encode(order string, v []any) string {
+	return encodeCursor(c.key, namedOrder(order, len(v)), v)
+}
+
+// Decode checks that raw, the cursor given as argument arg, belongs to the ordering named
+// order with n sort keys, and returns its values (string, int32, int64 or bson.DateTime).
+// Anything else is BAD_USER_INPUT naming arg.
+func (c Cursors) Decode(arg, raw, order string, n int) ([]any, error) {
+	return decodeCursor(c.key, arg, raw, namedOrder(order, n))
+}
+
+// namedOrder is an order with only a name and n keys, as cursors need.
+func namedOrder(name string, n int) order { return order{name: name, keys: make([]sortKey, n)} }

@@ -32,10 +32,14 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/fealac/smegraph/internal/embedded"
+	"github.com/fealac/smegraph/internal/readmodel"
 	"github.com/fealac/smegraph/internal/seed"
 	"github.com/fealac/smegraph/internal/server"
 	"github.com/fealac/smegraph/internal/store"
 )
+
+// SyncInterval is how often an Env's read model polls the change feed.
+const SyncInterval = 50 * time.Millisecond
 
 // SeedTime is the UpdatedAt of seeded documents in tests, so responses are reproducible.
 var SeedTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -76,7 +80,11 @@ func Run(m *testing.M) int {
 		uri = emb.URI()
 	}
 	URI = uri
-	monitor := &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+	// Only what HTTP requests send counts: the read model's polls are background work.
+	monitor := &event.CommandMonitor{Started: func(ctx context.Context, e *event.CommandStartedEvent) {
+		if server.RequestID(ctx) == "" {
+			return
+		}
 		if c, ok := counters.Load(e.DatabaseName); ok {
 			c := c.(*counter)
 			c.mu.Lock()
@@ -109,9 +117,12 @@ func Run(m *testing.M) int {
 
 // Env is one test's database, store and HTTP server.
 type Env struct {
-	t      testing.TB
-	DB     string
-	Store  *store.Store
+	t     testing.TB
+	DB    string
+	Store *store.Store
+	// Model is the read model the Server answers from, loaded and following the database
+	// (polling every SyncInterval).
+	Model  *readmodel.Model
 	Server *httptest.Server
 	logs   *syncBuffer
 	count  *counter
@@ -139,9 +150,16 @@ func New(t testing.TB) *Env {
 		slog.NewTextHandler(e.logs, nil),
 		slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}),
 	))
-	e.Server = httptest.NewServer(server.New(e.Store, logger))
+	e.Model = readmodel.New(e.Store, logger)
+	if err := e.Model.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	follow, stop := context.WithCancel(context.Background())
+	go e.Model.Run(follow, readmodel.Options{Poll: SyncInterval})
+	e.Server = httptest.NewServer(server.New(e.Store, e.Model, logger))
 	t.Cleanup(func() {
 		e.Server.Close()
+		stop()
 		counters.Delete(e.DB)
 		if t.Failed() {
 			t.Logf("database %s kept for inspection", e.DB)
@@ -176,8 +194,8 @@ func DBName(testName string) string {
 	return name
 }
 
-// Commands returns the names of the commands sent to the Env's database since the last
-// ResetCommands.
+// Commands returns the names of the commands that HTTP requests sent to the Env's database
+// since the last ResetCommands.
 func (e *Env) Commands() []string {
 	e.count.mu.Lock()
 	defer e.count.mu.Unlock()
@@ -320,7 +338,7 @@ func Client() *mongo.Client { return client }
 // the test, and returns an Env that queries it.
 func (e *Env) Serve(o server.Options) *Env {
 	other := *e
-	other.Server = httptest.NewServer(server.NewWith(e.Store, slog.New(slog.NewTextHandler(e.logs, nil)), o))
+	other.Server = httptest.NewServer(server.NewWith(e.Store, e.Model, slog.New(slog.NewTextHandler(e.logs, nil)), o))
 	e.t.Cleanup(other.Server.Close)
 	return &other
 }

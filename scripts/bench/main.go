@@ -29,6 +29,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/fealac/smegraph/internal/embedded"
+	"github.com/fealac/smegraph/internal/readmodel"
 	"github.com/fealac/smegraph/internal/seed"
 	"github.com/fealac/smegraph/internal/server"
 	"github.com/fealac/smegraph/internal/store"
@@ -107,7 +108,11 @@ func run(agencies, clients int, duration time.Duration) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: server.New(s, slog.New(slog.DiscardHandler))}
+	model := readmodel.New(s, slog.New(slog.DiscardHandler))
+	if err := model.Load(ctx); err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: server.New(s, model, slog.New(slog.DiscardHandler))}
 	go srv.Serve(ln)
 	defer srv.Close()
 	url := "http://" + ln.Addr().String() + server.GraphQLPath
