@@ -71,10 +71,10 @@ type config struct {
 	dryRun                bool   // import
 	args                  []string
 	// Serving.
-	production bool           // --production, SMEGRAPH_PRODUCTION
+	production bool // --production, SMEGRAPH_PRODUCTION
 	// syncInterval bounds how long another process's write takes to show here (--sync-interval).
 	syncInterval time.Duration
-	http       server.Options // limits, introspection, suggestions
+	http         server.Options // limits, introspection, suggestions
 }
 
 const usage = `smegraph serves the FEALAC SME graph over GraphQL.

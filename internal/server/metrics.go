@@ -42,7 +42,7 @@ func NewMetrics() *Metrics {
 		cmdLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "smegraph_mongodb_command_duration_seconds",
 			Help: "Time of MongoDB commands, by command.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 15)}, []string{"command"}),
 		reloads: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "smegraph_snapshot_reload_duration_seconds",
-			Help: "Time to read whole reference collections into the snapshot, by kind (load: everything; reload: the collections a bulk write changed).",
+			Help:    "Time to read whole reference collections into the snapshot, by kind (load: everything; reload: the collections a bulk write changed).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}, []string{"kind"}),
 		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smegraph_limit_rejections_total",
 			Help: "Requests refused by a limit before any database work, by error code."}, []string{"code"}),

@@ -18,7 +18,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/fealac/smegraph/graph"
-		"github.com/fealac/smegraph/internal/readmodel"
+	"github.com/fealac/smegraph/internal/readmodel"
 	"github.com/fealac/smegraph/internal/store"
 	"github.com/fealac/smegraph/internal/tracing"
 )
