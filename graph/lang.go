@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 
 	"golang.org/x/text/language"
 
@@ -52,32 +53,44 @@ func pickText(ctx context.Context, texts []store.LocalizedText, lang *string) (*
 	if err != nil || len(texts) == 0 {
 		return nil, err
 	}
-	have := make([]language.Tag, len(texts))
-	for i, t := range texts {
-		have[i], _ = language.Parse(t.Lang) // stored tags are well-formed
-	}
 	for _, w := range want {
-		for i, h := range have {
-			if h == w {
+		wb, conf := w.Base()
+		exact := conf == language.Exact // "und" and unknown languages have no base of their own
+		for i := range texts {
+			if tagOf(texts[i].Lang) == w {
 				return &texts[i].Text, nil
 			}
 		}
-		wb, conf := w.Base()
-		if conf != language.Exact {
-			continue // "und" and unknown languages have no base of their own
+		if !exact {
+			continue
 		}
-		for i, h := range have {
-			if hb, _ := h.Base(); hb == wb {
+		for i := range texts {
+			if hb, _ := tagOf(texts[i].Lang).Base(); hb == wb {
 				return &texts[i].Text, nil
 			}
 		}
 	}
-	for i, h := range have {
-		if h == language.English {
+	// Stored tags are canonical (the store writes tag.String()), so English is "en".
+	for i := range texts {
+		if texts[i].Lang == "en" {
 			return &texts[i].Text, nil
 		}
 	}
 	return &texts[0].Text, nil
+}
+
+// tags caches the parsed form of every stored language tag: the set is as small as the
+// languages of the data, and parsing one costs microseconds.
+var tags sync.Map
+
+// tagOf returns the parsed stored tag s.
+func tagOf(s string) language.Tag {
+	if t, ok := tags.Load(s); ok {
+		return t.(language.Tag)
+	}
+	t, _ := language.Parse(s) // stored tags are well-formed
+	tags.Store(s, t)
+	return t
 }
 
 // requiredText is pickText for non-null fields; the seed guarantees an English text.
