@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -123,12 +124,14 @@ Reads are answered from an in-memory snapshot of the reference graph, kept in st
                            brought in step with the database for this long (reads are still answered)
 
 Environment only:
+  GOGC, GOMEMLIMIT         the Go garbage collector's settings; GOGC defaults to 400 here (see tuneGC)
   MONGODB_URI              a MongoDB server or replica set to use instead of the embedded database,
                            e.g. mongodb://db1,db2,db3/?replicaSet=rs0 (credentials belong here, not in flags)
 `
 
 func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	tuneGC()
 	if err := run(os.Args[1:], os.Stdout, logger); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return
@@ -140,6 +143,22 @@ func main() {
 		}
 		logger.Error("smegraph failed", "err", err)
 		os.Exit(1)
+	}
+}
+
+// defaultGOGC is the garbage collector's target when GOGC is not set: the heap may grow to
+// five times what is live before a collection, instead of twice. Reads allocate a response's
+// worth of short-lived objects against a small live heap (the snapshot), so at Go's default of
+// 100 the collector ran so often that it took most of the CPU of the dashboard query:
+// measured at 8 clients on 2 cores, 227 requests/s at GOGC=100 and 528 at 400. The live heap
+// with the shipped data is about 10 MB, so the heap stays near 50 MB.
+const defaultGOGC = 400
+
+// tuneGC sets the garbage collector's target to defaultGOGC unless GOGC says otherwise
+// (GOGC and GOMEMLIMIT work as for any Go program).
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGOGC)
 	}
 }
 
