@@ -1,5 +1,8 @@
 // Package store holds all MongoDB access of smegraph: one file per collection, documents with
-// explicit bson names, the indexes each query needs, and keyset pagination.
+// explicit bson names, the write path (rules, version locks, audit trail, change feed), the
+// indexes of its own queries, and the audit trail's keyset pagination. Reads of the reference
+// graph do not come here: internal/readmodel answers them from memory, kept in step through
+// the change feed (feed.go).
 //
 // Every method takes ctx first and returns ErrNotFound (checked with errors.Is) when a single
 // document is missing; other errors wrap the driver's error with what the store was doing.
@@ -116,23 +119,18 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		return mongo.IndexModel{Keys: bson.D{{Key: key, Value: 1}}, Options: options.Index().SetUnique(true)}
 	}
 	indexes := map[string][]mongo.IndexModel{
-		// Lookups by any ISO form; the orders of the countries connection.
-		countriesColl: {unique("alpha3"), unique("numeric"), asc("region", "_id"), asc("sortName", "_id"), asc("region", "sortName", "_id")},
-		// Agencies of a country (loader), in key order; the orders of the agencies connection;
-		// the region filter.
-		agenciesColl: {asc("country", "_id"), asc("sortName", "_id"), asc("updatedAt", "_id"), asc("region", "sortName", "_id")},
-		// Children of a grouping.
-		groupingsColl: {asc("parent", "position", "_id"), asc("position", "_id")},
-		// Members of a grouping and groupings of a country (loaders).
-		membershipsColl: {asc("grouping", "country"), asc("country", "grouping")},
-		// Meetings hosted by a country; meeting lookup and order by number.
-		meetingsColl: {unique("number"), asc("host", "number"), asc("sortStart", "_id")},
-		// Decisions of a meeting, of a grouping, naming a country; default order.
-		// seq orders decisions with _id as the tie-break; it is not unique, so concurrent
-		// creations never collide.
-		decisionsColl: {asc("meeting", "seq"), asc("groupings", "seq"), asc("countries", "seq"), asc("seq", "_id")},
-		changesColl:   changeIndexes,
-		tokensColl:    {unique("name")},
+		// Reads of the graph come from the in-memory read model; the database needs only the
+		// indexes of the store's own queries and of its uniqueness rules.
+		// Lookups by any ISO form (writes resolve country references).
+		countriesColl: {unique("alpha3"), unique("numeric")},
+		// The agencies of a country (the name check of createAgency).
+		agenciesColl: {asc("country", "_id")},
+		// The periods of a country in a grouping (the overlap check of upsertMembership).
+		membershipsColl: {asc("grouping", "country")},
+		// Meeting numbers are unique.
+		meetingsColl: {unique("number")},
+		changesColl:  changeIndexes,
+		tokensColl:   {unique("name")},
 	}
 	// Databases made before seq stopped being unique drop that index (an error means it is
 	// gone already).
