@@ -11,9 +11,9 @@ import (
 	"github.com/fealac/smegraph/internal/testenv"
 )
 
-// The benchmarks report ms per request and MongoDB commands per request. On the embedded
-// database every query scans its collection (SQLite uses no index), so they are full-scan
-// figures; see BENCHMARKS.md for the other backend and scripts/bench for throughput.
+// The benchmarks report time, allocations and MongoDB commands per request, through the real
+// HTTP handler (the client's encoding and decoding included). Reads come from the in-memory
+// snapshot, so commands/op is 0; BENCHMARKS.md has the side-by-side throughput figures.
 
 // BenchmarkDashboard measures the nested dashboard query on the shipped data.
 func BenchmarkDashboard(b *testing.B) {
@@ -60,6 +60,7 @@ func BenchmarkAgencyPages(b *testing.B) {
 // benchQuery runs query b.N times through the HTTP handler and reports commands per request.
 func benchQuery(b *testing.B, e *testenv.Env, query string) {
 	b.Helper()
+	b.ReportAllocs()
 	e.ResetCommands()
 	b.ResetTimer()
 	for b.Loop() {
