@@ -114,6 +114,25 @@ func (tf textField[T]) compile(f *store.StringFilter, b *budget) (predicate[T], 
 	return allOf(conds), nil
 }
 
+// on is a StringFilter with the field it applies to.
+type on[T any] struct {
+	f  *store.StringFilter
+	tf textField[T]
+}
+
+// compileAll compiles each field filter and returns their predicates.
+func compileAll[T any](b *budget, fs ...on[T]) ([]predicate[T], error) {
+	ps := make([]predicate[T], 0, len(fs))
+	for _, f := range fs {
+		p, err := f.tf.compile(f.f, b)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
 // allOf returns the predicate that holds when every non-nil one of ps holds; nil when there
 // are none.
 func allOf[T any](ps []predicate[T]) predicate[T] {
@@ -271,28 +290,21 @@ func (s *Snapshot) countryFilter(f *store.CountryFilter, arg string, b *budget) 
 	if f == nil {
 		return nil, nil
 	}
-	var ps []predicate[store.Country]
-	for _, c := range []struct {
-		f  *store.StringFilter
-		tf textField[store.Country]
-	}{
-		{f.Code, textField[store.Country]{arg: arg + ".code", normalise: store.CodeValue,
+	ps, err := compileAll(b,
+		on[store.Country]{f.Code, textField[store.Country]{arg: arg + ".code", normalise: store.CodeValue,
 			exact: func(c *store.Country) []string { return []string{c.Code, c.Alpha3, c.Numeric} },
 			keys:  func(c *store.Country) []string { return c.Derived.CodeKeys }}},
-		{f.Name, textField[store.Country]{arg: arg + ".name",
+		on[store.Country]{f.Name, textField[store.Country]{arg: arg + ".name",
 			exact: func(c *store.Country) []string {
 				return append(append(texts(c.Names), texts(c.NameVariants)...), c.NameISO)
 			},
 			keys: func(c *store.Country) []string { return c.Derived.NameKeys }}},
-		{f.Region, textField[store.Country]{arg: arg + ".region", normalise: store.SlugValue,
+		on[store.Country]{f.Region, textField[store.Country]{arg: arg + ".region", normalise: store.SlugValue,
 			exact: func(c *store.Country) []string { return []string{c.Region} },
 			keys:  func(c *store.Country) []string { return []string{c.Region} }}},
-	} {
-		p, err := c.tf.compile(c.f, b)
-		if err != nil {
-			return nil, err
-		}
-		ps = append(ps, p)
+	)
+	if err != nil {
+		return nil, err
 	}
 	if f.Grouping != nil {
 		p, err := s.memberOf(f.Grouping, arg+".grouping", b)
@@ -358,26 +370,19 @@ func agencyFilter(f *store.AgencyFilter, arg string, b *budget) (predicate[store
 	if f == nil {
 		return nil, nil
 	}
-	var ps []predicate[store.Agency]
-	for _, c := range []struct {
-		f  *store.StringFilter
-		tf textField[store.Agency]
-	}{
-		{f.Country, textField[store.Agency]{arg: arg + ".country", normalise: store.CodeValue,
+	ps, err := compileAll(b,
+		on[store.Agency]{f.Country, textField[store.Agency]{arg: arg + ".country", normalise: store.CodeValue,
 			exact: func(a *store.Agency) []string { return a.Derived.CountryCodes },
 			keys:  func(a *store.Agency) []string { return a.Derived.CountryKeys }}},
-		{f.Region, textField[store.Agency]{arg: arg + ".region", normalise: store.SlugValue,
+		on[store.Agency]{f.Region, textField[store.Agency]{arg: arg + ".region", normalise: store.SlugValue,
 			exact: func(a *store.Agency) []string { return []string{a.Derived.Region} },
 			keys:  func(a *store.Agency) []string { return []string{a.Derived.Region} }}},
-		{f.Name, textField[store.Agency]{arg: arg + ".name",
+		on[store.Agency]{f.Name, textField[store.Agency]{arg: arg + ".name",
 			exact: func(a *store.Agency) []string { return append(texts(a.Names), optional(a.Acronym)...) },
 			keys:  func(a *store.Agency) []string { return a.Derived.NameKeys }}},
-	} {
-		p, err := c.tf.compile(c.f, b)
-		if err != nil {
-			return nil, err
-		}
-		ps = append(ps, p)
+	)
+	if err != nil {
+		return nil, err
 	}
 	kind := kindIn(f.Kind, func(a *store.Agency) store.AgencyKind { return a.Kind })
 	hasURL := flag(f.HasURL, func(a *store.Agency) bool { return a.URL != nil })
@@ -451,25 +456,19 @@ func decisionFilter(f *store.DecisionFilter) (predicate[store.Decision], error) 
 	}
 	b := &budget{left: store.MaxFilterValues}
 	ps = append(ps, kindIn(f.Kind, func(d *store.Decision) store.DecisionKind { return d.Kind }))
-	for _, c := range []struct {
-		f  *store.StringFilter
-		tf textField[store.Decision]
-	}{
-		{f.Topic, textField[store.Decision]{arg: "filter.topic", normalise: store.SlugValue,
+	strs, err := compileAll(b,
+		on[store.Decision]{f.Topic, textField[store.Decision]{arg: "filter.topic", normalise: store.SlugValue,
 			exact: func(d *store.Decision) []string { return d.Topics },
 			keys:  func(d *store.Decision) []string { return d.Topics }}},
-		{f.Title, textField[store.Decision]{arg: "filter.title",
+		on[store.Decision]{f.Title, textField[store.Decision]{arg: "filter.title",
 			exact: func(d *store.Decision) []string { return texts(d.Titles) },
 			keys:  func(d *store.Decision) []string { return d.Derived.TitleKeys }}},
-		{f.Country, textField[store.Decision]{arg: "filter.country", normalise: store.CodeValue,
+		on[store.Decision]{f.Country, textField[store.Decision]{arg: "filter.country", normalise: store.CodeValue,
 			exact: func(d *store.Decision) []string { return d.Derived.CountryCodes },
 			keys:  func(d *store.Decision) []string { return d.Derived.CountryKeys }}},
-	} {
-		p, err := c.tf.compile(c.f, b)
-		if err != nil {
-			return nil, err
-		}
-		ps = append(ps, p)
+	)
+	if err != nil {
+		return nil, err
 	}
-	return allOf(ps), nil
+	return allOf(append(ps, strs...)), nil
 }

@@ -153,55 +153,40 @@ func decisionVersion(d *store.Decision) int     { return d.Version }
 
 // build returns the snapshot of a whole dataset at generation gen.
 func build(ds *store.Dataset, gen int64, cursors store.Cursors) *Snapshot {
-	return &Snapshot{
-		Gen: gen, Built: time.Now(), cursors: cursors,
-		countries:   newCountries(newTable(ds.Countries, countryKey, countryVersion)),
-		agencies:    newAgencies(newTable(ds.Agencies, agencyKey, agencyVersion)),
-		groupings:   newGroupings(newTable(ds.Groupings, groupingKey, groupingVersion)),
-		memberships: newMemberships(newTable(ds.Memberships, membershipKey, membershipVersion)),
-		meetings:    newMeetings(newTable(ds.Meetings, meetingKey, meetingVersion)),
-		decisions:   newDecisions(newTable(ds.Decisions, decisionKey, decisionVersion)),
-	}
+	return (&Snapshot{cursors: cursors}).replaced(ds, store.ReferenceCollections, gen)
 }
 
 // with returns a snapshot at generation gen with the writes ws applied: the collections they
-// touch are rebuilt, the others shared. It returns s itself, at gen, when nothing changes.
+// touch are rebuilt, the others shared.
 func (s *Snapshot) with(ws []store.Written, gen int64) *Snapshot {
 	byColl := map[string][]store.Written{}
 	for _, w := range ws {
 		byColl[w.Collection] = append(byColl[w.Collection], w)
 	}
 	now := time.Now()
-	next := &Snapshot{Gen: max(gen, s.Gen), Built: now, cursors: s.cursors,
-		countries: s.countries, agencies: s.agencies, groupings: s.groupings,
-		memberships: s.memberships, meetings: s.meetings, decisions: s.decisions}
-	if t := s.countries.with(byColl[store.CountriesCollection], now); t != s.countries.table {
-		next.countries = newCountries(t)
-	}
-	if t := s.agencies.with(byColl[store.AgenciesCollection], now); t != s.agencies.table {
-		next.agencies = newAgencies(t)
-	}
-	if t := s.groupings.with(byColl[store.GroupingsCollection], now); t != s.groupings.table {
-		next.groupings = newGroupings(t)
-	}
-	if t := s.memberships.with(byColl[store.MembershipsCollection], now); t != s.memberships.table {
-		next.memberships = newMemberships(t)
-	}
-	if t := s.meetings.with(byColl[store.MeetingsCollection], now); t != s.meetings.table {
-		next.meetings = newMeetings(t)
-	}
-	if t := s.decisions.with(byColl[store.DecisionsCollection], now); t != s.decisions.table {
-		next.decisions = newDecisions(t)
-	}
+	next := s.next(gen)
+	next.countries = changed(s.countries, s.countries.table, byColl[store.CountriesCollection], now, newCountries)
+	next.agencies = changed(s.agencies, s.agencies.table, byColl[store.AgenciesCollection], now, newAgencies)
+	next.groupings = changed(s.groupings, s.groupings.table, byColl[store.GroupingsCollection], now, newGroupings)
+	next.memberships = changed(s.memberships, s.memberships.table, byColl[store.MembershipsCollection], now, newMemberships)
+	next.meetings = changed(s.meetings, s.meetings.table, byColl[store.MeetingsCollection], now, newMeetings)
+	next.decisions = changed(s.decisions, s.decisions.table, byColl[store.DecisionsCollection], now, newDecisions)
 	return next
 }
 
-// replaced returns a snapshot at generation gen in which the collections ds holds (non-nil
-// slices) are replaced by ds's documents, the others shared.
+// changed returns the indexed table of t with the writes ws applied, or cur when they change
+// nothing.
+func changed[T, I any](cur I, t *table[T], ws []store.Written, now time.Time, index func(*table[T]) I) I {
+	if n := t.with(ws, now); n != t {
+		return index(n)
+	}
+	return cur
+}
+
+// replaced returns a snapshot at generation gen in which the collections colls are replaced
+// by ds's documents, the others shared.
 func (s *Snapshot) replaced(ds *store.Dataset, colls []string, gen int64) *Snapshot {
-	next := &Snapshot{Gen: max(gen, s.Gen), Built: time.Now(), cursors: s.cursors,
-		countries: s.countries, agencies: s.agencies, groupings: s.groupings,
-		memberships: s.memberships, meetings: s.meetings, decisions: s.decisions}
+	next := s.next(gen)
 	for _, c := range colls {
 		switch c {
 		case store.CountriesCollection:
@@ -219,6 +204,13 @@ func (s *Snapshot) replaced(ds *store.Dataset, colls []string, gen int64) *Snaps
 		}
 	}
 	return next
+}
+
+// next returns a copy of s at generation gen (never below s's), sharing every collection.
+func (s *Snapshot) next(gen int64) *Snapshot {
+	return &Snapshot{Gen: max(gen, s.Gen), Built: time.Now(), cursors: s.cursors,
+		countries: s.countries, agencies: s.agencies, groupings: s.groupings,
+		memberships: s.memberships, meetings: s.meetings, decisions: s.decisions}
 }
 
 // Counts returns how many documents each collection holds, by collection name.

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -81,7 +80,7 @@ func TestDatabaseDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	var logs syncBuilder
+	var logs testenv.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	s := store.New(client, "down")
 	m := readmodel.New(s, logger)
@@ -122,22 +121,4 @@ func TestDatabaseDown(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("/readyz = %d, want 503", resp.StatusCode)
 	}
-}
-
-// syncBuilder is a strings.Builder safe for a logger and a reader in two goroutines.
-type syncBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuilder) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuilder) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

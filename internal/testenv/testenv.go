@@ -124,7 +124,7 @@ type Env struct {
 	// (polling every SyncInterval).
 	Model  *readmodel.Model
 	Server *httptest.Server
-	logs   *syncBuffer
+	logs   *Buffer
 	count  *counter
 }
 
@@ -134,7 +134,7 @@ func New(t testing.TB) *Env {
 	if client == nil {
 		t.Fatal("testenv: call testenv.Run from TestMain")
 	}
-	e := &Env{t: t, DB: DBName(t.Name()), logs: &syncBuffer{}, count: &counter{}}
+	e := &Env{t: t, DB: DBName(t.Name()), logs: &Buffer{}, count: &counter{}}
 	counters.Store(e.DB, e.count)
 	e.Store = store.New(client, e.DB)
 	ctx := context.Background()
@@ -313,19 +313,20 @@ func LeakCheck(t testing.TB, body []byte) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
+// Buffer is a bytes.Buffer safe for concurrent writers and readers (a logger's output that a
+// test reads).
+type Buffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
