@@ -1,14 +1,24 @@
 package server_test
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/fealac/smegraph/internal/readmodel"
+	"github.com/fealac/smegraph/internal/seed"
 	"github.com/fealac/smegraph/internal/server"
+	"github.com/fealac/smegraph/internal/store"
 	"github.com/fealac/smegraph/internal/testenv"
 )
 
@@ -242,5 +252,144 @@ func TestMutationsInOneOperation(t *testing.T) {
 	}
 	if got := names(data.B); !slices.Equal(got, []string{"First new agency", "Second new agency"}) {
 		t.Errorf("b's payload lists %v, want both new agencies", got)
+	}
+}
+
+// signature is what one response of TestBulkWriteIsAtomic says about the agencies: the
+// response must be wholly before or wholly after the bulk write.
+type signature struct {
+	Total, Nodes, PE, Stats int
+	HasNext                 bool
+	Last                    string
+}
+
+const bulkReadQuery = `{
+	agencies { totalCount }
+	a: agencies(first: 100) { nodes { id } pageInfo { hasNextPage } }
+	z: agencies(last: 1) { nodes { id } }
+	pe: country(code: "PE") { agencies { id } }
+	stats { agencies }
+}`
+
+// signatureOf reads the signature of a response to bulkReadQuery from e's server. It may
+// run in a goroutine of its own: it returns its errors.
+func signatureOf(e *testenv.Env) (signature, error) {
+	resp, err := http.Post(e.Server.URL+server.GraphQLPath, "application/json", strings.NewReader(`{"query":`+strconv.Quote(bulkReadQuery)+`}`))
+	if err != nil {
+		return signature{}, err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data struct {
+			Agencies struct{ TotalCount int }
+			A        struct {
+				Nodes    []struct{ ID string }
+				PageInfo struct{ HasNextPage bool }
+			}
+			Z  struct{ Nodes []struct{ ID string } }
+			PE struct{ Agencies []struct{ ID string } }
+			// stats counts the agencies of FEALAC's members, which all the agencies here are.
+			Stats struct{ Agencies int }
+		}
+		Errors []any
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || len(r.Errors) > 0 {
+		return signature{}, fmt.Errorf("response: %v %v", err, r.Errors)
+	}
+	d := r.Data
+	s := signature{Total: d.Agencies.TotalCount, Nodes: len(d.A.Nodes), HasNext: d.A.PageInfo.HasNextPage, PE: len(d.PE.Agencies), Stats: d.Stats.Agencies}
+	if len(d.Z.Nodes) == 1 {
+		s.Last = d.Z.Nodes[0].ID
+	}
+	return s, nil
+}
+
+// TestBulkWriteIsAtomic checks that readers running while a bulk write of 600 agencies is
+// applied see it whole or not at all: in every response, the totalCount, the first page, the
+// last node, a country's agencies and the stats all agree with the state before the write or
+// with the state after it. The write comes from this process's store (the read model applies
+// it through the listener), then from another store (another process: the read model reads
+// the collection again when the change feed names it).
+func TestBulkWriteIsAtomic(t *testing.T) {
+	e := testenv.Seeded(t)
+	agencies, err := seed.Synthetic(1200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := store.New(testenv.Client(), e.DB)
+	for _, w := range []struct {
+		name string
+		s    *store.Store
+		ags  []*store.Agency
+	}{{"this process", e.Store, agencies[:600]}, {"another process", other, agencies[600:]}} {
+		t.Run(w.name, func(t *testing.T) {
+			sig := func() signature {
+				t.Helper()
+				s, err := signatureOf(e)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+			old := sig()
+			var writing, stop atomic.Bool
+			var during atomic.Int64
+			var mu sync.Mutex
+			seen := map[signature]int{}
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					for !stop.Load() {
+						started := writing.Load()
+						s, err := signatureOf(e)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						if started && writing.Load() {
+							during.Add(1)
+						}
+						mu.Lock()
+						seen[s]++
+						mu.Unlock()
+					}
+				})
+			}
+			start := time.Now()
+			writing.Store(true)
+			if _, err := w.s.Apply(context.Background(), &store.Dataset{Agencies: w.ags}, testenv.SeedTime); err != nil {
+				t.Fatal(err)
+			}
+			writing.Store(false)
+			took := time.Since(start)
+			// The new state: at once from this process's store, within a few polls from the
+			// other.
+			var now signature
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				if now = sig(); now.Total == old.Total+len(w.ags) || time.Now().After(deadline) {
+					break
+				}
+			}
+			stop.Store(true)
+			wg.Wait()
+			if now.Total != old.Total+len(w.ags) || now.Stats != old.Stats+len(w.ags) || now.Nodes != 100 || !now.HasNext {
+				t.Fatalf("after the write: %+v, before %+v", now, old)
+			}
+			for s, n := range seen {
+				if s != old && s != now {
+					t.Errorf("%d responses saw a half-applied write: %+v (before %+v, after %+v)", n, s, old, now)
+				}
+			}
+			t.Logf("the write took %s; %d responses, %d of them wholly during the write: %d before, %d after",
+				took.Round(time.Millisecond), func() (n int) {
+					for _, c := range seen {
+						n += c
+					}
+					return n
+				}(), during.Load(), seen[old], seen[now])
+			if during.Load() == 0 {
+				t.Error("no response ran wholly during the write: the test checked nothing")
+			}
+		})
 	}
 }
