@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +16,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/fealac/smegraph/internal/readmodel"
 	"github.com/fealac/smegraph/internal/seed"
@@ -392,4 +399,241 @@ func TestBulkWriteIsAtomic(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFirstLoadFailure checks a process whose first load of the reference data fails (a
+// malformed document): /readyz answers 503, reads answer DATABASE_UNAVAILABLE with the safe
+// message of an unloaded model, the load is retried (the cause logged), and once the
+// document is removed the process becomes ready and answers reads, without a restart.
+func TestFirstLoadFailure(t *testing.T) {
+	e := testenv.Seeded(t)
+	// A client of its own that counts the reads of the agencies collection: each load
+	// attempt is one.
+	var finds atomic.Int64
+	client, err := mongo.Connect(options.Client().ApplyURI(testenv.URI).SetMonitor(&event.CommandMonitor{
+		Started: func(_ context.Context, ev *event.CommandStartedEvent) {
+			if ev.DatabaseName == e.DB && ev.CommandName == "find" {
+				if coll, ok := ev.Command.Lookup("find").StringValueOK(); ok && coll == "agencies" {
+					finds.Add(1)
+				}
+			}
+		},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	s := store.New(client, e.DB)
+	if err := s.Prepare(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	agencies := testenv.Client().Database(e.DB).Collection("agencies")
+	if _, err := agencies.InsertOne(t.Context(), bson.D{{Key: "_id", Value: "AG-BAD"}, {Key: "country", Value: "PE"}, {Key: "version", Value: "not a number"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	var logs testenv.Buffer
+	m := readmodel.New(s, slog.New(slog.NewTextHandler(&logs, nil)))
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	go m.Run(ctx, readmodel.Options{Poll: 50 * time.Millisecond})
+	srv := httptest.NewServer(server.New(s, m, slog.New(slog.NewTextHandler(&logs, nil))))
+	t.Cleanup(srv.Close)
+	ready := func() int {
+		t.Helper()
+		resp, err := http.Get(srv.URL + server.ReadyPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	query := func() *testenv.Response {
+		t.Helper()
+		resp, err := http.Post(srv.URL+server.GraphQLPath, "application/json",
+			strings.NewReader(`{"query":"{ country(code: \"PE\") { name } agencies { totalCount } }"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return testenv.Decode(t, resp)
+	}
+
+	// Retried: several load attempts, the cause logged (once: failures are logged at most
+	// once a minute, with their count).
+	for deadline := time.Now().Add(5 * time.Second); finds.Load() < 3 || !strings.Contains(logs.String(), "loading the reference data failed; retrying"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d load attempts in 5 s; log:\n%s", finds.Load(), logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "version") {
+		t.Errorf("the log does not name the cause:\n%s", logs.String())
+	}
+	if st := m.Status(); st.Loaded || st.Reloads != 0 {
+		t.Errorf("status while failing: %+v", st)
+	}
+	if code := ready(); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz = %d while the load fails, want 503", code)
+	}
+	r := query()
+	testenv.LeakCheck(t, r.Body)
+	if len(r.Errors) == 0 || string(r.Data) != "null" && len(r.Data) > 0 {
+		t.Errorf("a read while the load fails: %s", r.Body)
+	}
+	for _, e := range r.Errors {
+		if e.Code() != "DATABASE_UNAVAILABLE" || e.Message != readmodel.ErrNotLoaded.Message {
+			t.Errorf("error %+v", e)
+		}
+	}
+
+	// Repaired: ready within the retry backoff, and reads answer.
+	if _, err := agencies.DeleteOne(t.Context(), bson.D{{Key: "_id", Value: "AG-BAD"}}); err != nil {
+		t.Fatal(err)
+	}
+	repaired := time.Now()
+	for ready() != http.StatusOK {
+		if time.Since(repaired) > 10*time.Second {
+			t.Fatalf("/readyz not 200 10 s after the repair; status %+v", m.Status())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("ready %s after the repair, after %d load attempts", time.Since(repaired).Round(time.Millisecond), finds.Load())
+	var data struct {
+		Country  struct{ Name string }
+		Agencies struct{ TotalCount int }
+	}
+	query().MustData(t, &data)
+	if data.Country.Name != "Peru" || data.Agencies.TotalCount != 18 {
+		t.Errorf("reads after the repair: %+v", data)
+	}
+}
+
+// metrics reads the samples of /metrics at url, by series as written ("name" or
+// "name{labels}").
+func metrics(t *testing.T, url string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(url + server.MetricsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			out[line[:i]] = v
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return out
+}
+
+// TestSnapshotMetrics checks that /metrics follows the snapshot: the generation moves with
+// this process's mutation at once, and with another process's writes once the change feed
+// brings them; a small write of another process is applied from the feed's documents, a bulk
+// one by reading the collection again, which the reload counter and histogram count.
+func TestSnapshotMetrics(t *testing.T) {
+	e := testenv.Seeded(t)
+	o := server.Defaults()
+	o.Metrics = server.NewMetrics()
+	s := store.New(testenv.Client(), e.DB)
+	if err := s.Prepare(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	m := readmodel.New(s, slog.New(slog.DiscardHandler))
+	srv := httptest.NewServer(server.NewWith(s, m, slog.New(slog.DiscardHandler), o))
+	t.Cleanup(srv.Close)
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	go m.Run(ctx, readmodel.Options{Poll: testenv.SyncInterval})
+	const (
+		generation = "smegraph_snapshot_generation"
+		reloads    = "smegraph_snapshot_reloads_total"
+		reloadRuns = `smegraph_snapshot_reload_duration_seconds_count{kind="reload"}`
+		loadRuns   = `smegraph_snapshot_reload_duration_seconds_count{kind="load"}`
+	)
+	var before map[string]float64
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if before = metrics(t, srv.URL); before[reloads] == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no first load: %v", before)
+		}
+	}
+	if before[loadRuns] != 1 || before["smegraph_snapshot_age_seconds"] < 0 {
+		t.Errorf("after the first load: %s %v, age %v", loadRuns, before[loadRuns], before["smegraph_snapshot_age_seconds"])
+	}
+
+	// This process's mutation: the generation moves before the response.
+	admin := e.Token("center", "admin")
+	body, _ := json.Marshal(map[string]any{"query": `mutation { createAgency(input: {country: "JP", name: "Metered agency"}) { agency { id } } }`})
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+server.GraphQLPath, strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+admin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := testenv.Decode(t, resp); len(r.Errors) > 0 {
+		t.Fatalf("createAgency: %s", r.Body)
+	}
+	after := metrics(t, srv.URL)
+	if after[generation] != before[generation]+1 || after[reloads] != before[reloads] {
+		t.Errorf("after a mutation: generation %v → %v, reloads %v → %v", before[generation], after[generation], before[reloads], after[reloads])
+	}
+
+	// Another process (another store): its writes come through the change feed only.
+	other := store.New(testenv.Client(), e.DB)
+	ags, err := seed.Synthetic(60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(what string, ok func(map[string]float64) bool) map[string]float64 {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			got := metrics(t, srv.URL)
+			if ok(got) {
+				return got
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %s %v, %s %v", what, generation, got[generation], reloads, got[reloads])
+			}
+		}
+	}
+	if _, err := other.Apply(t.Context(), &store.Dataset{Agencies: ags[:3]}, testenv.SeedTime); err != nil {
+		t.Fatal(err)
+	}
+	small := waitFor("a small write of another process", func(m map[string]float64) bool { return m[generation] == after[generation]+1 })
+	if small[reloads] != after[reloads] {
+		t.Errorf("a write of 3 documents was applied by reading collections again: reloads %v → %v", after[reloads], small[reloads])
+	}
+	if _, err := other.Apply(t.Context(), &store.Dataset{Agencies: ags[3:]}, testenv.SeedTime); err != nil {
+		t.Fatal(err)
+	}
+	bulk := waitFor("a bulk write of another process", func(m map[string]float64) bool { return m[reloads] > small[reloads] })
+	if bulk[reloads] != small[reloads]+1 || bulk[reloadRuns] != small[reloadRuns]+1 || bulk[generation] != small[generation]+1 {
+		t.Errorf("after a bulk write of another process: reloads %v → %v, %s %v → %v, generation %v → %v",
+			small[reloads], bulk[reloads], reloadRuns, small[reloadRuns], bulk[reloadRuns], small[generation], bulk[generation])
+	}
+	resp, err = http.Post(srv.URL+server.GraphQLPath, "application/json", strings.NewReader(`{"query":"{ agencies { totalCount } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n struct{ Agencies struct{ TotalCount int } }
+	testenv.Decode(t, resp).MustData(t, &n)
+	if n.Agencies.TotalCount != 18+1+60 {
+		t.Errorf("%d agencies after the writes, want %d", n.Agencies.TotalCount, 18+1+60)
+	}
+	t.Logf("generation %v → %v; reloads %v → %v", before[generation], bulk[generation], before[reloads], bulk[reloads])
 }
