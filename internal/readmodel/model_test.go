@@ -154,3 +154,30 @@ func TestSyncFarBehindLoads(t *testing.T) {
 		t.Error("the reload did not read the collection")
 	}
 }
+
+// TestSyncGapWaitIsPerGeneration checks that the wait for a missing generation starts when
+// that generation is found missing, not when some earlier one was: under steady writes from
+// other processes each poll may find the newest generation's entry not yet inserted, and a
+// wait that never restarts would read everything again every GapWait although no
+// generation was ever missing for that long.
+func TestSyncGapWaitIsPerGeneration(t *testing.T) {
+	t.Parallel()
+	f := newFollower(t)
+	before := f.m.Status()
+	first := f.raise(1)
+	opened := time.Now()
+	f.sync() // first is missing from now on
+	time.Sleep(readmodel.GapWait * 3 / 4)
+	f.publish(first) // first's writer finishes; the next one is between its two steps
+	second := f.raise(1)
+	if st := f.sync(); st.Generation != first || st.Reloads != before.Reloads {
+		t.Fatalf("first applied, second missing: %+v", st)
+	}
+	secondMissing := time.Now()
+	// GapWait after the first gap opened, well within GapWait of the second's.
+	time.Sleep(time.Until(opened.Add(readmodel.GapWait + 200*time.Millisecond)))
+	if st := f.sync(); st.Reloads != before.Reloads {
+		t.Errorf("read everything again when generation %d had been missing for %s (GapWait %s): %+v",
+			second, time.Since(secondMissing).Round(time.Millisecond), readmodel.GapWait, st)
+	}
+}
