@@ -36,8 +36,10 @@ type Model struct {
 	// generations after it that are in cur too (they arrive out of order).
 	applied int64
 	seen    map[int64]bool
-	// gapSince is when the generation after applied was first found missing from the feed.
+	// gapSince is when generation gapGen (the one after applied) was first found missing
+	// from the feed.
 	gapSince time.Time
+	gapGen   int64
 
 	synced  atomic.Int64 // when cur was last known to be in step (Unix nanoseconds)
 	reloads atomic.Int64
@@ -107,7 +109,7 @@ func (m *Model) load(ctx context.Context) error {
 		return err
 	}
 	m.cur.Store(build(ds, gen, m.store.Cursors()))
-	m.applied, m.gapSince = gen, time.Time{}
+	m.applied = gen
 	for g := range m.seen {
 		if g <= gen {
 			delete(m.seen, g)
@@ -230,12 +232,11 @@ func (m *Model) Sync(ctx context.Context) error {
 		m.mark(e.Gen)
 	}
 	if m.applied >= gen {
-		m.gapSince = time.Time{}
 		m.synced.Store(start.UnixNano())
 		return nil
 	}
-	if m.gapSince.IsZero() {
-		m.gapSince = start
+	if m.gapGen != m.applied+1 {
+		m.gapGen, m.gapSince = m.applied+1, start
 		return nil
 	}
 	if time.Since(m.gapSince) > gapWait {

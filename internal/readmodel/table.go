@@ -26,16 +26,17 @@ type table[T any] struct {
 	sorted sync.Map
 }
 
-// tomb is a deleted document's last version and when the delete was applied.
+// tomb is a deleted document's last version, when it was deleted, and when the delete was
+// applied here.
 type tomb struct {
 	version int
 	at      time.Time
+	applied time.Time
 }
 
-// tombLife is how long a delete shadows older writes of the same key. A write reaches the
-// model at most a poll interval plus the feed's gap wait after its acknowledgement; a key
-// written again after this long (a seed re-creating a deleted record at version 1) is taken.
-const tombLife = 10 * time.Second
+// tombLife is how long a delete shadows older writes of the same key: a write reaches the
+// model at most a poll interval plus the feed's gap wait after its acknowledgement.
+const tombLife = time.Minute
 
 // newTable returns a table of docs (in any order).
 func newTable[T any](docs []*T, key func(*T) string, version func(*T) int) *table[T] {
@@ -60,9 +61,11 @@ func (t *table[T]) index() {
 func (t *table[T]) get(key string) *T { return t.byKey[key] }
 
 // with returns a new table with the writes ws applied (ws holds only this table's
-// collection), or t itself when none of them is newer than what t holds. A write older than
-// the stored document, or than a recent delete of its key, is skipped: writes of one
-// document can reach the model out of order, and versions order them.
+// collection), or t itself when none of them changes what t holds. Writes of one document
+// can reach the model out of order, so a write is skipped when it is older than what t
+// holds: a lower version than the stored document's, or, for a key deleted lately, a version
+// at most the deleted one's and a change time no later than the delete (a later one is the
+// record created again, which starts at version 1).
 func (t *table[T]) with(ws []store.Written, now time.Time) *table[T] {
 	var next *table[T]
 	clone := func() {
@@ -74,35 +77,42 @@ func (t *table[T]) with(ws []store.Written, now time.Time) *table[T] {
 			next.byKey[k] = d
 		}
 		for k, tb := range t.tombs {
-			if now.Sub(tb.at) < tombLife {
+			if now.Sub(tb.applied) < tombLife {
 				next.tombs[k] = tb
 			}
 		}
 	}
 	current := func(key string) (*T, tomb, bool) {
+		src := t
 		if next != nil {
-			tb, dead := next.tombs[key]
-			return next.byKey[key], tb, dead
+			src = next
 		}
-		tb, dead := t.tombs[key]
-		return t.byKey[key], tb, dead && now.Sub(tb.at) < tombLife
+		tb, dead := src.tombs[key]
+		return src.byKey[key], tb, dead && now.Sub(tb.applied) < tombLife
 	}
 	for _, w := range ws {
 		old, tb, dead := current(w.Key)
 		if w.Doc == nil {
-			if old == nil || t.version(old) > w.Version {
+			if old != nil && t.version(old) > w.Version {
 				continue
 			}
 			clone()
 			delete(next.byKey, w.Key)
-			next.tombs[w.Key] = tomb{version: w.Version, at: now}
+			at := w.At
+			if at.IsZero() {
+				at = now
+			}
+			next.tombs[w.Key] = tomb{version: w.Version, at: at, applied: now}
 			continue
 		}
 		d, ok := w.Doc.(*T)
 		if !ok || d == nil {
 			continue
 		}
-		if (old != nil && t.version(old) >= w.Version) || (old == nil && dead && tb.version >= w.Version) {
+		if old != nil && t.version(old) >= w.Version {
+			continue
+		}
+		if old == nil && dead && w.Version <= tb.version && !updatedAt(d).After(tb.at) {
 			continue
 		}
 		clone()
@@ -149,3 +159,12 @@ func groupBy[T any](all []*T, keysOf func(*T) []string, order func(a, b *T) int)
 
 // one returns a one-key list, for groupBy.
 func one(k string) []string { return []string{k} }
+
+// updatedAt returns when a stored document last changed (its Revision), or the zero time for
+// a type without one.
+func updatedAt(d any) time.Time {
+	if r, ok := d.(interface{ Rev() *store.Revision }); ok {
+		return r.Rev().UpdatedAt
+	}
+	return time.Time{}
+}

@@ -44,6 +44,9 @@ type Written struct {
 	// Doc is the stored document (*Country, *Agency, *Grouping, *Membership, *Meeting or
 	// *Decision); nil when the write deleted it.
 	Doc any
+	// At is when a delete was made (the change's time); a later document of the same key is
+	// a re-creation, an earlier one a write that reached the reader late.
+	At time.Time
 }
 
 // FeedEntry is one generation of the change feed.
@@ -58,10 +61,11 @@ type FeedEntry struct {
 
 // feedDoc is a document of the feed as stored.
 type feedDoc struct {
-	Coll    string   `bson:"coll"`
-	Key     string   `bson:"key"`
-	Version int      `bson:"version"`
-	Doc     bson.Raw `bson:"doc,omitempty"` // absent for a delete
+	Coll    string    `bson:"coll"`
+	Key     string    `bson:"key"`
+	Version int       `bson:"version"`
+	Doc     bson.Raw  `bson:"doc,omitempty"` // absent for a delete
+	At      time.Time `bson:"at,omitempty"`
 }
 
 // feedRecord is a feed entry as stored.
@@ -132,7 +136,7 @@ func (s *Store) publish(ctx context.Context, ws []Written, reload []string) (int
 		}
 	} else {
 		for _, w := range ws {
-			d := feedDoc{Coll: w.Collection, Key: w.Key, Version: w.Version}
+			d := feedDoc{Coll: w.Collection, Key: w.Key, Version: w.Version, At: w.At}
 			if w.Doc != nil {
 				raw, err := bson.Marshal(w.Doc)
 				if err != nil {
@@ -198,7 +202,7 @@ func (s *Store) Feed(ctx context.Context, after int64) (entries []FeedEntry, com
 	for _, r := range recs {
 		e := FeedEntry{Gen: r.Gen, Reload: r.Reload}
 		for _, d := range r.Docs {
-			w := Written{Collection: d.Coll, Key: d.Key, Version: d.Version}
+			w := Written{Collection: d.Coll, Key: d.Key, Version: d.Version, At: d.At}
 			if d.Doc != nil {
 				if w.Doc, err = decodeDoc(d.Coll, d.Doc); err != nil {
 					return nil, false, fmt.Errorf("feed entry %d: %w", r.Gen, err)
@@ -261,3 +265,6 @@ const (
 // ReferenceCollections are the collections of the reference graph, in the order a full read
 // takes them.
 var ReferenceCollections = []string{countriesColl, groupingsColl, meetingsColl, agenciesColl, membershipsColl, decisionsColl}
+
+// Rev returns the revision of the document that embeds it.
+func (r *Revision) Rev() *Revision { return r }
