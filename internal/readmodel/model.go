@@ -44,7 +44,7 @@ type Model struct {
 	synced  atomic.Int64 // when cur was last known to be in step (Unix nanoseconds)
 	reloads atomic.Int64
 	// observe is told the duration of every load or collection reload.
-	observe func(kind string, d time.Duration)
+	observe atomic.Pointer[func(kind string, d time.Duration)]
 	// failures counts Sync failures since the last one logged; logged is when that was
 	// (Unix nanoseconds).
 	failures, logged atomic.Int64
@@ -59,8 +59,8 @@ func New(s *store.Store, logger *slog.Logger) *Model {
 }
 
 // ObserveReloads sets f to be told the kind ("load" or "reload") and duration of every read
-// of whole collections; call it before Run.
-func (m *Model) ObserveReloads(f func(kind string, d time.Duration)) { m.observe = f }
+// of whole collections from now on.
+func (m *Model) ObserveReloads(f func(kind string, d time.Duration)) { m.observe.Store(&f) }
 
 // Current returns the current snapshot, or nil before the first load.
 func (m *Model) Current() *Snapshot { return m.cur.Load() }
@@ -136,8 +136,8 @@ func (m *Model) reload(ctx context.Context, colls []string, gen int64) error {
 // done counts a read of whole collections.
 func (m *Model) done(kind string, start time.Time) {
 	m.reloads.Add(1)
-	if m.observe != nil {
-		m.observe(kind, time.Since(start))
+	if f := m.observe.Load(); f != nil {
+		(*f)(kind, time.Since(start))
 	}
 }
 
