@@ -63,9 +63,13 @@ type ApplyResult struct {
 // ApplyOptions change how Apply writes. The zero value is the seed's: one bulk write per
 // collection, no audit trail.
 type ApplyOptions struct {
-	// Actor, when set, records every change in the audit trail as made by it, one change at
-	// a time, each under its version lock.
+	// Actor, when set, records every change in the audit trail as made by it, each under its
+	// version lock, in a few commands per collection (see recordBatch).
 	Actor *Actor
+	// CheckVersions takes the Version of each document as the stored version it was made from
+	// (0 for a new document): one stored at another version changed since, and is left alone
+	// and reported as ErrConflict. Without it, ds is applied over whatever is stored.
+	CheckVersions bool
 	// DryRun computes what would change and writes nothing.
 	DryRun bool
 }
@@ -137,19 +141,23 @@ func (s *Store) IsEmpty(ctx context.Context) (bool, error) {
 	return n == 0, nil
 }
 
-// apply writes docs to coll as Apply describes, in one read and at most one bulk write.
+// apply writes docs to coll as Apply describes, in one read and a few commands: one bulk
+// write, or the audited batch of recordBatch.
 func apply[T any, PT interface {
 	*T
 	document
 }](ctx context.Context, s *Store, collName string, docs []PT, countries map[string]*Country, now time.Time, opts ApplyOptions) (ApplyResult, error) {
 	coll := s.db.Collection(collName)
 	res := ApplyResult{Collection: collName, Changed: []string{}}
+	if len(docs) == 0 {
+		return res, nil
+	}
 	keys := make([]string, len(docs))
 	for i, d := range docs {
 		keys[i] = d.key()
 		d.derive(countries)
 	}
-	stored, err := findAll[T](ctx, coll, in("_id", keys), nil)
+	stored, err := findAll[T](ctx, coll, byKeys(keys), nil)
 	if err != nil {
 		return res, err
 	}
@@ -162,8 +170,13 @@ func apply[T any, PT interface {
 	var updates []mongo.WriteModel
 	var audited []mutation
 	var written []Written
+	var conflicts []string
 	for _, d := range docs {
 		old, ok := byKey[d.key()]
+		if from := d.rev().Version; opts.CheckVersions && ((!ok && from != 0) || (ok && from != old.rev().Version)) {
+			conflicts = append(conflicts, d.key())
+			continue
+		}
 		if !ok {
 			*d.rev() = Revision{Version: 1, UpdatedAt: now}
 			inserts = append(inserts, d)
@@ -193,13 +206,33 @@ func apply[T any, PT interface {
 		res.Changed = append(res.Changed, "update "+d.key())
 	}
 	if len(written) == 0 || opts.DryRun {
-		return res, nil
+		return res, conflictError(conflicts)
 	}
 	if opts.Actor != nil {
-		for _, m := range audited {
-			if _, err := s.record(ctx, m); err != nil {
-				return res, fmt.Errorf("write %s %s: %w", collName, m.key, err)
+		var done []Written
+		for part := range slices.Chunk(audited, maxBatch) {
+			var w []Written
+			w, err = s.recordBatch(ctx, collName, part)
+			done = append(done, w...)
+			if err != nil {
+				break
 			}
+		}
+		if len(done) < len(audited) {
+			// Say what was written, not what was planned.
+			res.Inserted, res.Updated, res.Changed = 0, 0, []string{}
+			for _, w := range done {
+				if w.Version == 1 {
+					res.Inserted++
+					res.Changed = append(res.Changed, "insert "+w.Key)
+				} else {
+					res.Updated++
+					res.Changed = append(res.Changed, "update "+w.Key)
+				}
+			}
+		}
+		if err = errors.Join(err, conflictError(conflicts)); err != nil {
+			return res, fmt.Errorf("write %s: %w", collName, err)
 		}
 		return res, nil
 	}
@@ -207,7 +240,21 @@ func apply[T any, PT interface {
 		return res, fmt.Errorf("write %s: %w", coll.Name(), err)
 	}
 	_ = s.committed(ctx, written, nil)
-	return res, nil
+	return res, conflictError(conflicts)
+}
+
+// manyKeys is the most keys that a query selects by _id: with more, it reads the whole
+// collection. FerretDB reads every document of a collection for a query either way, and
+// compares each with every key of an $in: 10,000 keys of 10,000 documents took 2.9 s, all
+// the documents 0.9 s.
+const manyKeys = 100
+
+// byKeys returns a filter that selects at least the documents with the given keys.
+func byKeys(keys []string) bson.D {
+	if len(keys) > manyKeys {
+		return bson.D{}
+	}
+	return in("_id", keys)
 }
 
 // maxUpdates is the most updates that writeDocs sends in one command. FerretDB 1 on SQLite
