@@ -3,9 +3,13 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -130,6 +134,50 @@ func (s *Store) ApplyWith(ctx context.Context, ds *Dataset, now time.Time, opts 
 		results = append(results, r)
 	}
 	return results, nil
+}
+
+// AgencyAfter returns the agency that CreateAgency (old nil) or UpdateAgency would store for
+// e in country c, without writing it, or nil when the update changes nothing: an import plans
+// each of its rows so and writes them all with one ApplyWith (CheckVersions set). Unlike those
+// methods it reads nothing, so the caller resolves the country (e.Country is not read, and an
+// agency stays in its country) and keeps agencies' names unique within their countries. A
+// new agency gets a fresh key; at is the date of the source recording the edit. Revision is
+// old's (zero for a new agency) until ApplyWith sets it. An invalid edit returns Problems.
+func (s *Store) AgencyAfter(ctx context.Context, old *Agency, e AgencyEdit, c *Country, at time.Time) (*Agency, error) {
+	e.Country = nil
+	e.Given = maps.Clone(e.Given)
+	delete(e.Given, "country")
+	date := at.UTC().Format("2006-01-02")
+	if old == nil {
+		ag := &Agency{Country: c.Code, Sources: []Source{}}
+		p := s.applyAgencyEdit(ctx, ag, e, true, map[string]*Country{})
+		// A new agency's country is c; that e does not name it is no problem.
+		if p = slices.DeleteFunc(p, func(x Problem) bool { return x.Field == "country" }); len(p) > 0 {
+			return nil, p
+		}
+		// As CreateAgency makes them.
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		ag.Key = "AG-" + ag.Country + "-" + strings.ToUpper(hex.EncodeToString(b))
+		ag.IdentificationBasis = "entered through smegraph"
+		ag.Sources = append(ag.Sources, provenance("Entered", date))
+		ag.derive(map[string]*Country{c.Code: c})
+		return ag, nil
+	}
+	ag := *old
+	ag.Names = slices.Clone(old.Names)
+	ag.Sources = slices.Clone(old.Sources)
+	if p := s.applyAgencyEdit(ctx, &ag, e, false, map[string]*Country{}); len(p) > 0 {
+		return nil, p
+	}
+	ag.derive(map[string]*Country{c.Code: c})
+	if same, err := sameBSON(&ag, old); err != nil || same {
+		return nil, err
+	}
+	if src := provenance("Updated", date); !slices.Contains(ag.Sources, src) {
+		ag.Sources = append(ag.Sources, src)
+	}
+	return &ag, nil
 }
 
 // IsEmpty reports whether the database holds no countries, i.e. was never seeded.

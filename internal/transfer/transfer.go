@@ -205,15 +205,23 @@ func (e Errors) Error() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// step is one planned change of an import.
+// step is one planned change of an import: the agency as it will be stored.
 type step struct {
-	desc string
-	run  func(context.Context) error
+	desc   string
+	agency *store.Agency
+}
+
+// planner turns an import file into steps, or Errors.
+type planner struct {
+	s   *store.Store
+	ds  *store.Dataset // what is stored
+	now time.Time      // when the import runs
 }
 
 // Import reads r in format, checks it whole, and applies it (or, with dryRun, prints what it
 // would change) to s, writing a line per change to out. A bad file returns Errors and writes
-// nothing.
+// nothing. The csv and list formats are written in one audited batch; an agency changed
+// meanwhile by someone else is left as they made it, and reported (store.ErrConflict).
 func Import(ctx context.Context, s *store.Store, format string, r io.Reader, dryRun bool, out io.Writer) error {
 	if format == "json" {
 		return importJSON(ctx, s, r, dryRun, out)
@@ -222,30 +230,35 @@ func Import(ctx context.Context, s *store.Store, format string, r io.Reader, dry
 	if err != nil {
 		return err
 	}
+	p := &planner{s: s, ds: ds, now: time.Now()}
 	var steps []step
 	switch format {
 	case "csv":
-		steps, err = planCSV(s, ds, r)
+		steps, err = p.csv(ctx, r)
 	case "list":
-		steps, err = planList(s, ds, r)
+		steps, err = p.list(ctx, r)
 	default:
 		return fmt.Errorf("unknown format %q (one of %s)", format, strings.Join(Formats, ", "))
 	}
 	if err != nil {
 		return err
 	}
-	for _, st := range steps {
+	agencies := make([]*store.Agency, len(steps))
+	for i, st := range steps {
 		fmt.Fprintln(out, st.desc)
-		if !dryRun {
-			if err := st.run(ctx); err != nil {
-				return fmt.Errorf("%s: %w", st.desc, err)
-			}
-		}
+		agencies[i] = st.agency
 	}
 	if len(steps) == 0 {
 		fmt.Fprintln(out, "nothing to change")
 	}
-	return nil
+	if dryRun || len(steps) == 0 {
+		return nil
+	}
+	_, err = s.ApplyWith(ctx, &store.Dataset{Agencies: agencies}, p.now, store.ApplyOptions{Actor: store.CLIActor, CheckVersions: true})
+	if errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("%w; the rest is imported: import the file again to apply it to them", err)
+	}
+	return err
 }
 
 // countryIndex finds countries by alpha-2 code or by their English (brief's) name.
@@ -258,7 +271,7 @@ func countryIndex(ds *store.Dataset) (byCode, byName map[string]*store.Country) 
 	return byCode, byName
 }
 
-func planCSV(s *store.Store, ds *store.Dataset, r io.Reader) ([]step, error) {
+func (p *planner) csv(ctx context.Context, r io.Reader) ([]step, error) {
 	// Spreadsheets save UTF-8 with a byte order mark; it is not part of the header.
 	br := bufio.NewReader(r)
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
@@ -267,10 +280,12 @@ func planCSV(s *store.Store, ds *store.Dataset, r io.Reader) ([]step, error) {
 	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = len(csvHeader)
 	touched := map[string]int{} // agency key → the line that changes it
-	byCode, _ := countryIndex(ds)
+	byCode, _ := countryIndex(p.ds)
 	agencies := map[string]*store.Agency{}
-	for _, a := range ds.Agencies {
+	byCountry := map[string][]*store.Agency{}
+	for _, a := range p.ds.Agencies {
 		agencies[a.ID()] = a
+		byCountry[a.Country] = append(byCountry[a.Country], a)
 	}
 	var bad Errors
 	var steps []step
@@ -307,7 +322,7 @@ func planCSV(s *store.Store, ds *store.Dataset, r io.Reader) ([]step, error) {
 		case old != nil && old.Country != c.Code:
 			msgs = append(msgs, fmt.Sprintf("agency %s belongs to %s, not %s (move agencies with updateAgency)", id, old.Country, c.Code))
 		case id == "":
-			named := agenciesNamed(ds, c.Code, name)
+			named := agenciesNamed(byCountry[c.Code], name)
 			if len(named) > 1 {
 				msgs = append(msgs, fmt.Sprintf("%s has %d agencies named %q; give the agencyId", c.Code, len(named), name))
 			} else if len(named) == 1 {
@@ -327,7 +342,12 @@ func planCSV(s *store.Store, ds *store.Dataset, r io.Reader) ([]step, error) {
 			bad = append(bad, LineError{line, strings.Join(msgs, "; ")})
 			continue
 		}
-		steps = append(steps, agencyStep(s, old, edit, c)...)
+		st, err := p.agencyStep(ctx, old, edit, c)
+		if err != nil {
+			bad = append(bad, LineError{line, err.Error()})
+			continue
+		}
+		steps = append(steps, st...)
 	}
 	if len(bad) > 0 {
 		return nil, bad
@@ -335,8 +355,8 @@ func planCSV(s *store.Store, ds *store.Dataset, r io.Reader) ([]step, error) {
 	return steps, nil
 }
 
-func planList(s *store.Store, ds *store.Dataset, r io.Reader) ([]step, error) {
-	_, byName := countryIndex(ds)
+func (p *planner) list(ctx context.Context, r io.Reader) ([]step, error) {
+	_, byName := countryIndex(p.ds)
 	var bad Errors
 	var steps []step
 	seen := map[string]int{} // country → its line
@@ -370,7 +390,7 @@ func planList(s *store.Store, ds *store.Dataset, r io.Reader) ([]step, error) {
 			bad = append(bad, LineError{line, fmt.Sprintf("%q %s", entry, err)})
 			continue
 		}
-		ags := agenciesOf(ds, c.Code)
+		ags := agenciesOf(p.ds, c.Code)
 		if len(ags) > 0 && ags[0].URL != nil && *ags[0].URL == norm {
 			continue
 		}
@@ -379,7 +399,12 @@ func planList(s *store.Store, ds *store.Dataset, r io.Reader) ([]step, error) {
 		if len(ags) > 0 {
 			old = ags[0]
 		}
-		steps = append(steps, agencyStep(s, old, edit, c)...)
+		st, err := p.agencyStep(ctx, old, edit, c)
+		if err != nil {
+			bad = append(bad, LineError{line, err.Error()})
+			continue
+		}
+		steps = append(steps, st...)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
@@ -418,10 +443,10 @@ func agencyEdit(name, acronym, kind, url string) (store.AgencyEdit, []string) {
 	return e, msgs
 }
 
-// agenciesNamed returns the agencies of country code with this English name.
-func agenciesNamed(ds *store.Dataset, code, name string) []*store.Agency {
+// agenciesNamed returns the agencies among ags with this English name.
+func agenciesNamed(ags []*store.Agency, name string) []*store.Agency {
 	var out []*store.Agency
-	for _, a := range agenciesOf(ds, code) {
+	for _, a := range ags {
 		if n := englishName(a); n != nil && strings.EqualFold(*n, strings.TrimSpace(name)) {
 			out = append(out, a)
 		}
@@ -430,23 +455,32 @@ func agenciesNamed(ds *store.Dataset, code, name string) []*store.Agency {
 }
 
 // agencyStep plans creating an agency or updating old with e; nothing when old already
-// holds what e sets.
-func agencyStep(s *store.Store, old *store.Agency, e store.AgencyEdit, c *store.Country) []step {
-	if old == nil {
-		return []step{{desc: fmt.Sprintf("create an agency of %s (%s)", c.Code, text(e.URL)), run: func(ctx context.Context) error {
-			_, err := s.CreateAgency(ctx, store.CLIActor, e)
-			return err
-		}}}
+// holds what e sets. A bad edit is an error for its line.
+func (p *planner) agencyStep(ctx context.Context, old *store.Agency, e store.AgencyEdit, c *store.Country) ([]step, error) {
+	if old != nil {
+		same := (!e.Given["url"] || eq(old.URL, e.URL)) && (!e.Given["acronym"] || eq(old.Acronym, e.Acronym)) &&
+			(!e.Given["kind"] || e.Kind == nil || old.Kind == *e.Kind) && (!e.Given["name"] || eq(englishName(old), e.Name))
+		if same {
+			return nil, nil
+		}
 	}
-	same := (!e.Given["url"] || eq(old.URL, e.URL)) && (!e.Given["acronym"] || eq(old.Acronym, e.Acronym)) &&
-		(!e.Given["kind"] || e.Kind == nil || old.Kind == *e.Kind) && (!e.Given["name"] || eq(englishName(old), e.Name))
-	if same {
-		return nil
+	ag, err := p.s.AgencyAfter(ctx, old, e, c, p.now)
+	var problems store.Problems
+	switch {
+	case errors.As(err, &problems):
+		msgs := make([]string, len(problems))
+		for i, x := range problems {
+			msgs[i] = x.Field + " " + x.Message
+		}
+		return nil, errors.New(strings.Join(msgs, "; "))
+	case err != nil:
+		return nil, err
+	case ag == nil:
+		return nil, nil
+	case old == nil:
+		return []step{{desc: fmt.Sprintf("create an agency of %s (%s)", c.Code, text(e.URL)), agency: ag}}, nil
 	}
-	return []step{{desc: fmt.Sprintf("update agency %s of %s", gidKey(old), c.Code), run: func(ctx context.Context) error {
-		_, err := s.UpdateAgency(ctx, store.CLIActor, old.Key, old.Version, e)
-		return err
-	}}}
+	return []step{{desc: fmt.Sprintf("update agency %s of %s", gidKey(old), c.Code), agency: ag}}, nil
 }
 
 func eq(a, b *string) bool { return (a == nil && b == nil) || (a != nil && b != nil && *a == *b) }
