@@ -258,6 +258,7 @@ type Options struct {
 // stream of the feed where the server offers one. Failures are logged at most once a minute,
 // with their count.
 func (m *Model) Run(ctx context.Context, opts Options) {
+	ctx = context.WithValue(ctx, followingKey{}, true)
 	backoff := 100 * time.Millisecond
 	for m.cur.Load() == nil {
 		if err := m.Load(ctx); err != nil {
@@ -320,6 +321,16 @@ func (m *Model) failed(ctx context.Context, msg string, err error) {
 	}
 	m.failures.Store(0)
 	m.logger.ErrorContext(ctx, msg, "err", err, "failures", n)
+}
+
+// followingKey marks the context of Run's own work.
+type followingKey struct{}
+
+// Following reports whether ctx is the model's own background work (loading and following
+// the database), so that a command monitor can tell it from the work of requests.
+func Following(ctx context.Context) bool {
+	f, _ := ctx.Value(followingKey{}).(bool)
+	return f
 }
 
 // pinKey is the context key of an operation's snapshot.

@@ -150,7 +150,7 @@ func (s *Store) record(ctx context.Context, m mutation) (*Change, error) {
 	if writeErr != nil {
 		return nil, writeErr
 	}
-	w := Written{Collection: m.coll, Key: m.key, Version: m.version, Doc: m.after}
+	w := Written{Collection: m.coll, Key: m.key, Version: m.version, Doc: m.after, At: m.at}
 	// The document is written: a failure to publish it must not fail the mutation (the next
 	// publish asks followers to read everything).
 	_ = s.committed(ctx, []Written{w}, nil)

@@ -80,9 +80,9 @@ func Run(m *testing.M) int {
 		uri = emb.URI()
 	}
 	URI = uri
-	// Only what HTTP requests send counts: the read model's polls are background work.
+	// The read model's own polls are background work, not the test's.
 	monitor := &event.CommandMonitor{Started: func(ctx context.Context, e *event.CommandStartedEvent) {
-		if server.RequestID(ctx) == "" {
+		if readmodel.Following(ctx) {
 			return
 		}
 		if c, ok := counters.Load(e.DatabaseName); ok {
@@ -194,8 +194,8 @@ func DBName(testName string) string {
 	return name
 }
 
-// Commands returns the names of the commands that HTTP requests sent to the Env's database
-// since the last ResetCommands.
+// Commands returns the names of the commands sent to the Env's database since the last
+// ResetCommands, by requests and by the test itself (not the read model's background polls).
 func (e *Env) Commands() []string {
 	e.count.mu.Lock()
 	defer e.count.mu.Unlock()
