@@ -47,6 +47,12 @@ type Options struct {
 	// CORSOrigins are the browser origins allowed to call the API ("*" for any); none by
 	// default.
 	CORSOrigins []string
+	// NoFastPath turns off the fast path (graph.FastSchema): every query runs through
+	// gqlgen's executor. For comparisons; the answers are the same.
+	NoFastPath bool
+	// FastPathCheck, when set, runs every query the fast path answers through gqlgen's
+	// executor too and is given both answers (tests compare them).
+	FastPathCheck func(query string, fast, gqlgen []byte)
 	// MaxStaleness is how long the read model may go without being in step with the
 	// database (it cannot reach it) before /readyz answers 503. Reads are still answered
 	// from the snapshot meanwhile.

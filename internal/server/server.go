@@ -40,10 +40,14 @@ func New(s *store.Store, m *readmodel.Model, logger *slog.Logger) http.Handler {
 
 // NewWith returns the HTTP handler of smegraph over s and m with options o.
 func NewWith(s *store.Store, m *readmodel.Model, logger *slog.Logger, o Options) http.Handler {
-	return newHandler(graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &graph.Resolver{Store: s, Model: m},
-		Complexity: graph.Complexity(),
-	}), s, m, logger, o)
+	r := &graph.Resolver{Store: s, Model: m}
+	var es graphql.ExecutableSchema = graph.NewExecutableSchema(graph.Config{Resolvers: r, Complexity: graph.Complexity()})
+	if !o.NoFastPath {
+		fast := graph.NewFastSchema(es, r)
+		fast.Verify = o.FastPathCheck
+		es = fast
+	}
+	return newHandler(es, s, m, logger, o)
 }
 
 // newHandler is NewWith with the executable schema given, so that tests can wrap resolvers.

@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/fealac/smegraph/graph"
 	"github.com/fealac/smegraph/internal/embedded"
 	"github.com/fealac/smegraph/internal/readmodel"
 	"github.com/fealac/smegraph/internal/seed"
@@ -125,6 +127,7 @@ type Env struct {
 	Model  *readmodel.Model
 	Server *httptest.Server
 	logs   *Buffer
+	fast   *atomic.Int64
 	count  *counter
 }
 
@@ -134,7 +137,7 @@ func New(t testing.TB) *Env {
 	if client == nil {
 		t.Fatal("testenv: call testenv.Run from TestMain")
 	}
-	e := &Env{t: t, DB: DBName(t.Name()), logs: &Buffer{}, count: &counter{}}
+	e := &Env{t: t, DB: DBName(t.Name()), logs: &Buffer{}, count: &counter{}, fast: &atomic.Int64{}}
 	counters.Store(e.DB, e.count)
 	e.Store = store.New(client, e.DB)
 	ctx := context.Background()
@@ -156,7 +159,9 @@ func New(t testing.TB) *Env {
 	}
 	follow, stop := context.WithCancel(context.Background())
 	go e.Model.Run(follow, readmodel.Options{Poll: SyncInterval})
-	e.Server = httptest.NewServer(server.New(e.Store, e.Model, logger))
+	o := server.Defaults()
+	o.FastPathCheck = e.fastPathCheck
+	e.Server = httptest.NewServer(server.NewWith(e.Store, e.Model, logger, o))
 	t.Cleanup(func() {
 		e.Server.Close()
 		stop()
@@ -171,6 +176,19 @@ func New(t testing.TB) *Env {
 	})
 	return e
 }
+
+// fastPathCheck fails the test when the fast path answers a query otherwise than gqlgen's
+// executor: every query of every test that the fast path answers is answered both ways.
+func (e *Env) fastPathCheck(query string, fast, gqlgen []byte) {
+	e.fast.Add(1)
+	if !graph.SameJSON(fast, gqlgen) {
+		e.t.Errorf("the fast path answers\n%s\nwith\n%.2000s\nbut gqlgen with\n%.2000s", query, fast, gqlgen)
+	}
+}
+
+// FastAnswers returns how many queries the fast path has answered (each checked against
+// gqlgen's executor).
+func (e *Env) FastAnswers() int64 { return e.fast.Load() }
 
 // Seeded returns an Env whose database holds the shipped reference data.
 func Seeded(t testing.TB) *Env {
@@ -339,7 +357,19 @@ func Client() *mongo.Client { return client }
 // the test, and returns an Env that queries it.
 func (e *Env) Serve(o server.Options) *Env {
 	other := *e
+	if o.FastPathCheck == nil && !o.NoFastPath {
+		o.FastPathCheck = e.fastPathCheck
+	}
 	other.Server = httptest.NewServer(server.NewWith(e.Store, e.Model, slog.New(slog.NewTextHandler(e.logs, nil)), o))
+	e.t.Cleanup(other.Server.Close)
+	return &other
+}
+
+// Unchecked returns an Env that queries a server with the default options whose fast path
+// answers without being checked against gqlgen's executor (benchmarks).
+func (e *Env) Unchecked() *Env {
+	other := *e
+	other.Server = httptest.NewServer(server.New(e.Store, e.Model, slog.New(slog.NewTextHandler(e.logs, nil))))
 	e.t.Cleanup(other.Server.Close)
 	return &other
 }
