@@ -135,10 +135,11 @@ func (m *Model) reload(ctx context.Context, colls []string, gen int64) error {
 
 // done counts a read of whole collections.
 func (m *Model) done(kind string, start time.Time) {
-	m.reloads.Add(1)
+	// The duration first: a reader that sees the count rise finds the duration recorded.
 	if f := m.observe.Load(); f != nil {
 		(*f)(kind, time.Since(start))
 	}
+	m.reloads.Add(1)
 }
 
 // applyLocal applies a write of this process (a store.WriteListener). Before the first load
