@@ -27,7 +27,9 @@ type Revision struct {
 	UpdatedAt time.Time `bson:"updatedAt"`
 }
 
-func (r *Revision) rev() *Revision { return r }
+// Rev returns the revision of the document that embeds it: the write path sets it, and the
+// read model orders late writes by it.
+func (r *Revision) Rev() *Revision { return r }
 
 func (c *Country) key() string    { return c.Code }
 func (a *Agency) key() string     { return a.Key }
@@ -41,7 +43,7 @@ func (d *Decision) key() string   { return d.Key }
 // code) it refers to.
 type document interface {
 	key() string
-	rev() *Revision
+	Rev() *Revision
 	derive(countries map[string]*Country)
 	audit() (node, nodeType string, countries []string)
 }
@@ -221,12 +223,12 @@ func apply[T any, PT interface {
 	var conflicts []string
 	for _, d := range docs {
 		old, ok := byKey[d.key()]
-		if from := d.rev().Version; opts.CheckVersions && ((!ok && from != 0) || (ok && from != old.rev().Version)) {
+		if from := d.Rev().Version; opts.CheckVersions && ((!ok && from != 0) || (ok && from != old.Rev().Version)) {
 			conflicts = append(conflicts, d.key())
 			continue
 		}
 		if !ok {
-			*d.rev() = Revision{Version: 1, UpdatedAt: now}
+			*d.Rev() = Revision{Version: 1, UpdatedAt: now}
 			inserts = append(inserts, d)
 			written = append(written, Written{Collection: collName, Key: d.key(), Version: 1, Doc: d})
 			audited = append(audited, auditOf(opts.Actor, OpCreate, collName, nil, d, now))
@@ -234,7 +236,7 @@ func apply[T any, PT interface {
 			res.Changed = append(res.Changed, "insert "+d.key())
 			continue
 		}
-		*d.rev() = *old.rev()
+		*d.Rev() = *old.Rev()
 		same, err := sameBSON(d, old)
 		if err != nil {
 			return res, err
@@ -243,12 +245,12 @@ func apply[T any, PT interface {
 			res.Unchanged++
 			continue
 		}
-		*d.rev() = Revision{Version: old.rev().Version + 1, UpdatedAt: now}
+		*d.Rev() = Revision{Version: old.Rev().Version + 1, UpdatedAt: now}
 		// The version in the filter makes a concurrent change win instead of being lost.
 		updates = append(updates, mongo.NewReplaceOneModel().
-			SetFilter(bson.D{{Key: "_id", Value: d.key()}, {Key: "version", Value: old.rev().Version}}).
+			SetFilter(bson.D{{Key: "_id", Value: d.key()}, {Key: "version", Value: old.Rev().Version}}).
 			SetReplacement(d))
-		written = append(written, Written{Collection: collName, Key: d.key(), Version: d.rev().Version, Doc: d})
+		written = append(written, Written{Collection: collName, Key: d.key(), Version: d.Rev().Version, Doc: d})
 		audited = append(audited, auditOf(opts.Actor, OpUpdate, collName, old, d, now))
 		res.Updated++
 		res.Changed = append(res.Changed, "update "+d.key())
@@ -420,7 +422,7 @@ func rederive[T any, PT interface {
 			continue
 		}
 		writes = append(writes, mongo.NewReplaceOneModel().
-			SetFilter(bson.D{{Key: "_id", Value: PT(d).key()}, {Key: "version", Value: PT(d).rev().Version}}).
+			SetFilter(bson.D{{Key: "_id", Value: PT(d).key()}, {Key: "version", Value: PT(d).Rev().Version}}).
 			SetReplacement(d))
 	}
 	if len(writes) == 0 {
@@ -441,7 +443,7 @@ func auditOf[PT document](a *Actor, op, coll string, old, d PT, now time.Time) m
 	}
 	node, nodeType, countries := d.audit()
 	m := mutation{actor: a.Name, op: op, coll: coll, key: d.key(), node: node, nodeType: nodeType,
-		version: d.rev().Version, after: d, countries: countries, at: now}
+		version: d.Rev().Version, after: d, countries: countries, at: now}
 	if op == OpUpdate {
 		m.before = old
 	}

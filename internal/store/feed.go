@@ -265,6 +265,3 @@ const (
 // ReferenceCollections are the collections of the reference graph, in the order a full read
 // takes them.
 var ReferenceCollections = []string{countriesColl, groupingsColl, meetingsColl, agenciesColl, membershipsColl, decisionsColl}
-
-// Rev returns the revision of the document that embeds it.
-func (r *Revision) Rev() *Revision { return r }
